@@ -1,0 +1,36 @@
+/*
+ * report.h - reports over the store, written to a stream the caller owns.
+ * Text is for people (aligned, escaped), CSV for machines (RFC 4180, bytes
+ * as stored).  Output depends only on the store's content: the same store
+ * gives the same bytes.
+ */
+#ifndef TALLY_REPORT_H
+#define TALLY_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tally/store.h"
+#include "tally/terr.h"
+
+enum report_format {
+	REPORT_TEXT,
+	REPORT_CSV,
+};
+
+int report_format_parse(const char *name, enum report_format *out);
+
+/* One row per batch: batch,source,file,read,accepted,rejected,duplicates;
+ * text adds a total row. */
+int report_reconcile(struct store *s, FILE *out, enum report_format fmt,
+    struct terr *e);
+
+/* Rejected lines with file, line, field, reason and the raw line; batch 0
+ * for all batches. */
+int report_rejects(struct store *s, FILE *out, enum report_format fmt,
+    int64_t batch, struct terr *e);
+
+/* Write a CSV field, quoted when it must be. */
+void report_csv_field(FILE *out, const char *s, size_t len);
+
+#endif

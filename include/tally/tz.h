@@ -1,0 +1,35 @@
+/*
+ * tz.h - IANA time zones: a switch's local wall-clock time to UTC.
+ *
+ * The zone rules come from the system's tzdata (TZif files under $TZDIR or
+ * /usr/share/zoneinfo), through the C library's mktime().  That keeps tally
+ * in step with every rule change Debian ships, at the price of process-wide
+ * state: converting a reading sets the TZ environment variable.  Results
+ * are cached per 15-minute slot of local time (every zone in use changes
+ * offset only on such a boundary), so mktime() runs a few times per day of
+ * CDRs, not per CDR.  Not thread-safe: use one thread for conversions.
+ */
+#ifndef TALLY_TZ_H
+#define TALLY_TZ_H
+
+#include <stdint.h>
+
+#include "tally/terr.h"
+#include "tally/timefmt.h"
+
+struct tz;
+
+/* Open a zone by IANA name ("Asia/Ho_Chi_Minh", "UTC").  An unknown name
+ * is an error, never a silent fall-back to UTC. */
+struct tz *tz_open(const char *name, struct terr *e);
+void tz_free(struct tz *z);
+const char *tz_name(const struct tz *z);
+
+/*
+ * The instant at which clocks in the zone read `local`.  A reading that
+ * happens twice (clocks set back) gives the earlier instant.  Returns 0, or
+ * -1 for a reading that never happens (clocks set forward over it).
+ */
+int tz_to_utc(struct tz *z, const struct civil *local, int64_t *out);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * tally-ingest - switch CDR files into the tally store.  See tally-ingest(1).
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tally/ingest.h"
+#include "tally/numnorm.h"
+#include "tally/store.h"
+
+#define REJECTS_SHOWN 10	/* per file on stderr; the store keeps them all */
+
+static const char *progname = "tally-ingest";
+
+struct run {
+	struct store *store;
+	struct format *fmt;
+	const char *source;
+	uint64_t shown;		/* rejects printed for the current file */
+	int tty;
+	int failed;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
+	    "                    [--numbering FILE] [--map FILE] [--key FIELD=NAME]...\n"
+	    "                    FILE|DIR...\n"
+	    "       tally-ingest --help | --version\n"
+	    "FMT is asterisk, freeswitch, kamailio or csv; see tally-ingest(1).\n");
+}
+
+static void
+on_reject(void *arg, const char *file, uint64_t line, const struct cdr_reject *r)
+{
+	struct run *run = arg;
+
+	if (run->shown++ < REJECTS_SHOWN)
+		fprintf(stderr, "%s: %s:%llu: %s: %s\n", progname, file,
+		    (unsigned long long)line, r->field, r->reason);
+}
+
+static void
+on_progress(void *arg, const char *file, uint64_t lines, uint64_t bytes)
+{
+	struct run *run = arg;
+
+	if (run->tty)
+		fprintf(stderr, "\r%s: %llu lines, %llu MB", file,
+		    (unsigned long long)lines, (unsigned long long)(bytes >> 20));
+}
+
+static void
+ingest_one(struct run *run, const char *path)
+{
+	struct ingest_hooks h = { on_reject, on_progress, run };
+	struct ingest_result res;
+	struct terr e;
+
+	run->shown = 0;
+	if (ingest_file(run->store, run->fmt, run->source, path, &h, &res, &e) != 0) {
+		if (run->tty)
+			fputc('\n', stderr);
+		fprintf(stderr, "%s: %s; nothing of it was stored\n", progname, e.msg);
+		run->failed = 1;
+		return;
+	}
+	if (run->tty && res.n.read >= INGEST_PROGRESS_LINES)
+		fputc('\n', stderr);
+	if (run->shown > REJECTS_SHOWN)
+		fprintf(stderr, "%s: %s: ... and %llu more, see tally-report rejects\n",
+		    progname, path, (unsigned long long)(run->shown - REJECTS_SHOWN));
+	if (res.skipped)
+		printf("%s: already ingested as batch %lld, skipped\n", path,
+		    (long long)res.batch);
+	else
+		printf("batch %lld: %s: read %llu, accepted %llu, rejected %llu, "
+		    "duplicates %llu\n", (long long)res.batch, path,
+		    (unsigned long long)res.n.read, (unsigned long long)res.n.accepted,
+		    (unsigned long long)res.n.rejected,
+		    (unsigned long long)res.n.duplicates);
+	fflush(stdout);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The regular files directly in dir, in byte order of their names. */
+static void
+ingest_dir(struct run *run, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "%s: %s: cannot open directory\n", progname, dir);
+		run->failed = 1;
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *nn);
+
+			if (nn == NULL)
+				break;
+			names = nn;
+		}
+		if ((names[n] = strdup(path)) != NULL)
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		ingest_one(run, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static int
+set_kam_key(struct format_opts *o, const char *arg)
+{
+	static const char *const fields[KAM_NFIELDS] = {
+		[KAM_CALLER] = "caller", [KAM_CALLEE] = "callee",
+		[KAM_CALLID] = "callid", [KAM_ACCOUNT] = "account",
+	};
+	const char *eq = strchr(arg, '=');
+
+	for (int i = 0; eq && eq[1] && i < KAM_NFIELDS; i++) {
+		if (strlen(fields[i]) == (size_t)(eq - arg) &&
+		    strncmp(arg, fields[i], (size_t)(eq - arg)) == 0) {
+			o->kam_keys[i] = eq + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "source", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "tz", required_argument, NULL, 'z' },
+		{ "numbering", required_argument, NULL, 'n' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = store_default_path(), *fmtname = NULL, *numbering = NULL;
+	struct format_opts fo = { 0 };
+	struct numnorm *nn = NULL;
+	struct run run = { 0 };
+	enum format_kind kind;
+	struct terr e;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': db = optarg; break;
+		case 's': run.source = optarg; break;
+		case 'f': fmtname = optarg; break;
+		case 'z': fo.tz = optarg; break;
+		case 'n': numbering = optarg; break;
+		case 'm': fo.map_path = optarg; break;
+		case 'k':
+			if (set_kam_key(&fo, optarg) != 0) {
+				fprintf(stderr, "%s: --key %s: expected caller|callee|callid|"
+				    "account=NAME\n", progname, optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("tally-ingest %s\n", TALLY_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (run.source == NULL || fmtname == NULL || optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!ingest_source_valid(run.source)) {
+		fprintf(stderr, "%s: --source %s: use 1 to 64 of A-Z a-z 0-9 _ . -\n",
+		    progname, run.source);
+		return 2;
+	}
+	if (format_kind_parse(fmtname, &kind) != 0) {
+		fprintf(stderr, "%s: --format %s: expected asterisk, freeswitch, "
+		    "kamailio or csv\n", progname, fmtname);
+		return 2;
+	}
+	if ((numbering && (fo.numbering = nn = numnorm_load(numbering, &e)) == NULL) ||
+	    (run.fmt = format_open(kind, &fo, &e)) == NULL ||
+	    (run.store = store_open(db, &e)) == NULL) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		format_free(run.fmt);
+		numnorm_free(nn);
+		return 2;
+	}
+	run.tty = isatty(STDERR_FILENO);
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			ingest_dir(&run, argv[i]);
+		else
+			ingest_one(&run, argv[i]);
+	}
+	store_close(run.store);
+	format_free(run.fmt);
+	numnorm_free(nn);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: error writing standard output\n", progname);
+		return 1;
+	}
+	return run.failed ? 1 : 0;
+}

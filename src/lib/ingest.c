@@ -1,0 +1,180 @@
+#include <errno.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tally/ingest.h"
+#include "tally/lreader.h"
+
+int
+ingest_source_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64)
+		return 0;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-") == n;
+}
+
+static void
+hex(const uint8_t *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* SHA-256 of the whole file, from the current position to EOF. */
+static int
+file_sha256(FILE *fp, char out[2 * SHA256_DIGEST_SIZE + 1], uint64_t *bytes)
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	char buf[65536];
+	size_t n;
+
+	sha256_init(&ctx);
+	*bytes = 0;
+	while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
+		sha256_update(&ctx, n, (const uint8_t *)buf);
+		*bytes += n;
+	}
+	if (ferror(fp))
+		return -1;
+	sha256_digest(&ctx, sizeof digest, digest);
+	hex(digest, sizeof digest, out);
+	return 0;
+}
+
+/* Why a line can be no CDR before any format looks at it, or NULL. */
+static int
+line_unusable(const struct lline *l, struct cdr_reject *r)
+{
+	if (l->too_long)
+		return cdr_reject(r, "line", "line too long (%llu bytes)",
+		    (unsigned long long)l->full_len);
+	if (l->len == 0)
+		return cdr_reject(r, "line", "empty line");
+	if (memchr(l->text, '\0', l->len) != NULL)
+		return cdr_reject(r, "line", "NUL byte in line");
+	return 0;
+}
+
+/* The lines of an open file into batch `batch`; inside the transaction. */
+static int
+ingest_lines(struct store *s, struct format *f, const char *source,
+    const char *path, FILE *fp, int64_t batch, const struct ingest_hooks *h,
+    struct batch_counts *n, struct terr *e)
+{
+	struct lreader *lr = lreader_new(fp, INGEST_LINE_MAX);
+	struct lline l;
+	struct cdr c;
+	struct cdr_reject r;
+	int rc;
+
+	if (lr == NULL)
+		return terr_set(e, "out of memory");
+	format_begin_file(f);
+	while ((rc = lreader_next(lr, &l)) == 1) {
+		if (format_needs_header(f)) {
+			if (format_header(f, l.text, l.len, e) != 0) {
+				char msg[sizeof e->msg];
+
+				tally_strlcpy(msg, e->msg, sizeof msg);
+				terr_set(e, "%s:%llu: %s", path,
+				    (unsigned long long)l.lineno, msg);
+				goto fail;
+			}
+			continue;
+		}
+		n->read++;
+		if (line_unusable(&l, &r) == 0 &&
+		    format_parse(f, l.text, l.len, &c, &r) == 0) {
+			int stored = store_cdr_add(s, source, batch, l.lineno, &c, e);
+
+			if (stored < 0)
+				goto fail;
+			if (stored)
+				n->accepted++;
+			else
+				n->duplicates++;
+		} else {
+			n->rejected++;
+			if (store_reject_add(s, batch, l.lineno, &r, l.text, l.len, e) != 0)
+				goto fail;
+			if (h && h->on_reject)
+				h->on_reject(h->arg, path, l.lineno, &r);
+		}
+		if (h && h->on_progress && l.lineno % INGEST_PROGRESS_LINES == 0)
+			h->on_progress(h->arg, path, l.lineno, lreader_offset(lr));
+	}
+	if (rc < 0) {
+		terr_set(e, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	lreader_free(lr);
+	return 0;
+fail:
+	lreader_free(lr);
+	return -1;
+}
+
+int
+ingest_file(struct store *s, struct format *f, const char *source,
+    const char *path, const struct ingest_hooks *h, struct ingest_result *res,
+    struct terr *e)
+{
+	char sha[2 * SHA256_DIGEST_SIZE + 1], sha2[sizeof sha];
+	FILE *fp = fopen(path, "rb");
+	struct stat st;
+	uint64_t bytes, bytes2;
+	int found;
+
+	memset(res, 0, sizeof *res);
+	if (fp == NULL)
+		return terr_set(e, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return terr_set(e, "%s: not a regular file", path);
+	}
+	if (file_sha256(fp, sha, &bytes) != 0) {
+		fclose(fp);
+		return terr_set(e, "%s: read error: %s", path, strerror(errno));
+	}
+	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0) {
+		fclose(fp);
+		res->skipped = found > 0;
+		return found > 0 ? 0 : -1;
+	}
+	rewind(fp);
+	if (store_begin(s, e) != 0) {
+		fclose(fp);
+		return -1;
+	}
+	if (store_batch_add(s, source, format_kind_name(f->kind), path, sha, bytes,
+	    &res->batch, e) != 0 ||
+	    ingest_lines(s, f, source, path, fp, res->batch, h, &res->n, e) != 0)
+		goto fail;
+	/* The file must not have changed between hashing and parsing: the
+	 * batch would claim content it does not hold. */
+	rewind(fp);
+	if (file_sha256(fp, sha2, &bytes2) != 0 || strcmp(sha, sha2) != 0) {
+		terr_set(e, "%s: file changed while being ingested", path);
+		goto fail;
+	}
+	if (store_batch_set_counts(s, res->batch, &res->n, e) != 0 ||
+	    store_commit(s, e) != 0)
+		goto fail;
+	fclose(fp);
+	return 0;
+fail:
+	store_rollback(s);
+	fclose(fp);
+	return -1;
+}

@@ -65,8 +65,8 @@ fmt_asterisk_parse(struct format *f, const char *line, size_t len,
 	/* One call dialled to several targets writes a row per leg, all with
 	 * the caller's uniqueid: the key must tell the legs apart. */
 	if (sequence >= 0)
-		return format_key(f, c, "%s/%s",
-		    uniqueid >= 0 ? fld[uniqueid] : fld[linkedid], fld[sequence]);
+		return format_key(f, c, "%s/%s", uniqueid >= 0 && fld[uniqueid][0] ?
+		    fld[uniqueid] : fld[linkedid], fld[sequence]);
 	return format_key(f, c, "%s|%s|%s|%s|%s|%s",
 	    uniqueid >= 0 ? fld[uniqueid] : "", fld[A_CHANNEL], fld[A_DSTCHANNEL],
 	    fld[A_START], fld[A_ANSWER], fld[A_END]);

@@ -23,6 +23,7 @@ static const struct cause {
 } causes[] = {
 	{ "UNSPECIFIED", CDR_FAILED },
 	{ "UNALLOCATED_NUMBER", CDR_FAILED },
+	{ "UNALLOCATED", CDR_FAILED },		/* older releases' name for 1 */
 	{ "NO_ROUTE_TRANSIT_NET", CDR_FAILED },
 	{ "NO_ROUTE_DESTINATION", CDR_FAILED },
 	{ "CHANNEL_UNACCEPTABLE", CDR_FAILED },

@@ -1,0 +1,28 @@
+# Every program: --help, --version, and usage errors with status 2.
+. tests/cli/lib.sh
+
+for p in tally-ingest tally-report; do
+	run 0 "$p --help exits 0" $p --help
+	contains "$p --help prints usage" "$T/out" "usage: $p"
+	run 0 "$p --version exits 0" $p --version
+	contains "$p --version names itself" "$T/out" "$p 0."
+	run 2 "$p with a bad option exits 2" $p --no-such-option
+	contains "$p bad option prints usage on stderr" "$T/err" "usage:"
+done
+
+run 2 "ingest without --source" tally-ingest --format asterisk samples/asterisk
+run 2 "ingest without files" tally-ingest --source a --format asterisk
+run 2 "ingest unknown format" tally-ingest --source a --format cisco samples/asterisk
+contains "unknown format is named" "$T/err" "--format cisco"
+run 2 "ingest bad source name" tally-ingest --source "a b" --format asterisk samples/asterisk
+run 2 "ingest unknown zone" tally-ingest --source a --format asterisk --tz Mars/Olympus samples/asterisk
+contains "unknown zone is named" "$T/err" 'unknown time zone "Mars/Olympus"'
+run 2 "ingest csv without a map" tally-ingest --source a --format csv samples/csv/calls.csv
+run 2 "ingest map for a non-csv format" tally-ingest --source a --format asterisk --map samples/csv/calls.map samples/asterisk
+run 2 "ingest bad --key" tally-ingest --source a --format kamailio --key colour=x samples/kamailio
+run 2 "ingest missing numbering file" tally-ingest --source a --format asterisk --numbering /nonexistent.csv samples/asterisk
+contains "missing numbering file is named" "$T/err" "/nonexistent.csv"
+check "no store created by a usage error" "absent" "$([ -e "$TALLY_DB" ] && echo present || echo absent)"
+run 2 "report unknown name" tally-report balances
+run 2 "report bad format" tally-report reconcile --format pdf
+run 2 "report --batch with reconcile" tally-report reconcile --batch 1

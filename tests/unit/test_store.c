@@ -1,0 +1,164 @@
+/* store: schema creation and versioning, duplicates, all-or-nothing. */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tally/store.h"
+
+static char path[64];
+
+static void
+fresh(void)
+{
+	snprintf(path, sizeof path, "/tmp/tally-store-%d.db", (int)getpid());
+	unlink(path);
+}
+
+static void
+cleanup(void)
+{
+	char side[80];
+
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
+static void
+raw_sql(const char *sql)
+{
+	sqlite3 *db;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s",
+	    sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int64_t
+count(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static struct cdr
+sample_cdr(const char *key)
+{
+	struct cdr c = {
+		.record_key = key, .account = "acc1", .caller_raw = "0901",
+		.caller = "+84901", .callee_raw = "0902", .callee = "+84902",
+		.start = 100, .answer = 105, .end = 165, .has_answer = 1,
+		.duration = 65, .billsec = 60, .disposition = CDR_ANSWERED,
+	};
+	return c;
+}
+
+Test(store, new_store_is_current_and_in_wal_mode, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, &e);
+
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN "
+	    "('batch','cdr','reject','duplicate')"), 4);
+}
+
+Test(store, empty_older_store_is_upgraded, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s;
+
+	raw_sql("PRAGMA user_version = 0");	/* a version-0 SQLite file */
+	s = store_open(path, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
+	store_close(s);
+}
+
+Test(store, newer_store_is_refused, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, &e);
+
+	cr_assert_not_null(s);
+	store_close(s);
+	raw_sql("PRAGMA user_version = 99");
+	cr_expect_null(store_open(path, &e));
+	cr_expect(strstr(e.msg, "schema version 99 is newer") != NULL, "%s", e.msg);
+}
+
+Test(store, foreign_sqlite_file_is_refused, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+
+	raw_sql("CREATE TABLE customers (id)");
+	cr_expect_null(store_open(path, &e));
+	cr_expect(strstr(e.msg, "not a tally store") != NULL, "%s", e.msg);
+}
+
+Test(store, same_key_twice_is_a_duplicate, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, &e);
+	struct cdr c = sample_cdr("k1");
+	int64_t b;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "src", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_expect_eq(store_cdr_add(s, "src", b, 1, &c, &e), 1);
+	cr_expect_eq(store_cdr_add(s, "src", b, 2, &c, &e), 0);
+	cr_expect_eq(store_cdr_add(s, "other", b, 3, &c, &e), 1);	/* per source */
+	cr_assert_eq(store_commit(s, &e), 0);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM cdr"), 2);
+	cr_expect_eq(count("SELECT cdr_id FROM duplicate WHERE line = 2"),
+	    count("SELECT id FROM cdr WHERE source = 'src'"));
+}
+
+Test(store, rollback_leaves_nothing, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, &e);
+	struct cdr c = sample_cdr("k1");
+	int64_t b;
+
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "src", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_assert_eq(store_cdr_add(s, "src", b, 1, &c, &e), 1);
+	store_rollback(s);
+	cr_expect_eq(store_batch_find(s, "src", "h", &b, &e), 0);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM cdr"), 0);
+}
+
+Test(store, counts_must_reconcile, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, &e);
+	struct batch_counts bad = { 3, 1, 1, 0 };
+	int64_t b;
+
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "src", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_expect_eq(store_batch_set_counts(s, b, &bad, &e), -1);
+	store_rollback(s);
+	store_close(s);
+}

@@ -27,7 +27,12 @@ struct store;
 /* $TALLY_DB if set and not empty, else "./tally.db". */
 const char *store_default_path(void);
 
-struct store *store_open(const char *path, struct terr *e);
+enum store_mode {
+	STORE_CREATE,		/* create the file if it does not exist */
+	STORE_EXISTING,		/* a missing file is an error (reports) */
+};
+
+struct store *store_open(const char *path, enum store_mode mode, struct terr *e);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
 

@@ -215,7 +215,7 @@ main(int argc, char **argv)
 	}
 	if ((numbering && (fo.numbering = nn = numnorm_load(numbering, &e)) == NULL) ||
 	    (run.fmt = format_open(kind, &fo, &e)) == NULL ||
-	    (run.store = store_open(db, &e)) == NULL) {
+	    (run.store = store_open(db, STORE_CREATE, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		format_free(run.fmt);
 		numnorm_free(nn);

@@ -77,7 +77,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: --batch goes with rejects\n", progname);
 		return 2;
 	}
-	if ((s = store_open(db, &e)) == NULL) {
+	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
 	}

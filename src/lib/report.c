@@ -191,7 +191,7 @@ reject_row(const struct reject_row *r, void *arg)
 	} else {
 		fprintf(c->out, "%s:%lld: %s: %s\n    ", r->file, (long long)r->line,
 		    r->field, r->reason);
-		print_escaped(c->out, r->raw, r->rawlen, 200);
+		print_escaped(c->out, r->raw, r->rawlen, 1000);
 		fputc('\n', c->out);
 	}
 	return 0;

@@ -6,7 +6,9 @@
 #include "tally/tz.h"
 
 #define SLOT_SECONDS 900	/* offsets change on quarter hours at worst */
-#define CACHE_SIZE 1024	/* slots; a month of CDRs touches ~3000 */
+/* A month is 2976 slots and CDR files mix a month's calls in any order:
+ * 8192 slots (128 KiB per zone) keep three months without evictions. */
+#define CACHE_SIZE 8192
 
 struct slot {
 	int64_t key;		/* local slot number + 1; 0 = empty */
@@ -88,8 +90,14 @@ slot_compute(struct tz *z, const struct civil *first, struct slot *s)
 	int found = 0;
 	time_t best = 0;
 
-	setenv("TZ", z->name, 1);
-	tzset();
+	static char current[sizeof z->name];
+
+	/* Only touch the environment when the zone changes. */
+	if (strcmp(current, z->name) != 0) {
+		setenv("TZ", z->name, 1);
+		tzset();
+		tally_strlcpy(current, z->name, sizeof current);
+	}
 	for (size_t i = 0; i < sizeof isdst_tries / sizeof isdst_tries[0]; i++) {
 		struct tm tm = { 0 };
 		time_t t;

@@ -29,7 +29,7 @@ setup(void)
 	snprintf(file, sizeof file, "/tmp/tally-ingest-%d.csv", (int)getpid());
 	snprintf(map, sizeof map, "/tmp/tally-ingest-%d.map", (int)getpid());
 	unlink(db);
-	st = store_open(db, &e);
+	st = store_open(db, STORE_CREATE, &e);
 	cr_assert_not_null(st, "%s", e.msg);
 }
 

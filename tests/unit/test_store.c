@@ -70,7 +70,7 @@ sample_cdr(const char *key)
 Test(store, new_store_is_current_and_in_wal_mode, .init = fresh, .fini = cleanup)
 {
 	struct terr e;
-	struct store *s = store_open(path, &e);
+	struct store *s = store_open(path, STORE_CREATE, &e);
 
 	cr_assert_not_null(s, "%s", e.msg);
 	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
@@ -86,7 +86,7 @@ Test(store, empty_older_store_is_upgraded, .init = fresh, .fini = cleanup)
 	struct store *s;
 
 	raw_sql("PRAGMA user_version = 0");	/* a version-0 SQLite file */
-	s = store_open(path, &e);
+	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
 	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
@@ -95,12 +95,12 @@ Test(store, empty_older_store_is_upgraded, .init = fresh, .fini = cleanup)
 Test(store, newer_store_is_refused, .init = fresh, .fini = cleanup)
 {
 	struct terr e;
-	struct store *s = store_open(path, &e);
+	struct store *s = store_open(path, STORE_CREATE, &e);
 
 	cr_assert_not_null(s);
 	store_close(s);
 	raw_sql("PRAGMA user_version = 99");
-	cr_expect_null(store_open(path, &e));
+	cr_expect_null(store_open(path, STORE_CREATE, &e));
 	cr_expect(strstr(e.msg, "schema version 99 is newer") != NULL, "%s", e.msg);
 }
 
@@ -109,14 +109,14 @@ Test(store, foreign_sqlite_file_is_refused, .init = fresh, .fini = cleanup)
 	struct terr e;
 
 	raw_sql("CREATE TABLE customers (id)");
-	cr_expect_null(store_open(path, &e));
+	cr_expect_null(store_open(path, STORE_CREATE, &e));
 	cr_expect(strstr(e.msg, "not a tally store") != NULL, "%s", e.msg);
 }
 
 Test(store, same_key_twice_is_a_duplicate, .init = fresh, .fini = cleanup)
 {
 	struct terr e;
-	struct store *s = store_open(path, &e);
+	struct store *s = store_open(path, STORE_CREATE, &e);
 	struct cdr c = sample_cdr("k1");
 	int64_t b;
 
@@ -136,7 +136,7 @@ Test(store, same_key_twice_is_a_duplicate, .init = fresh, .fini = cleanup)
 Test(store, rollback_leaves_nothing, .init = fresh, .fini = cleanup)
 {
 	struct terr e;
-	struct store *s = store_open(path, &e);
+	struct store *s = store_open(path, STORE_CREATE, &e);
 	struct cdr c = sample_cdr("k1");
 	int64_t b;
 
@@ -152,7 +152,7 @@ Test(store, rollback_leaves_nothing, .init = fresh, .fini = cleanup)
 Test(store, counts_must_reconcile, .init = fresh, .fini = cleanup)
 {
 	struct terr e;
-	struct store *s = store_open(path, &e);
+	struct store *s = store_open(path, STORE_CREATE, &e);
 	struct batch_counts bad = { 3, 1, 1, 0 };
 	int64_t b;
 

@@ -100,6 +100,12 @@ int format_parse(struct format *f, const char *line, size_t len, struct cdr *c,
  * text is an error here; callers test for optional fields first. */
 int format_time(struct format *f, const char *field, const char *text,
     int64_t *out, struct cdr_reject *r);
+/* Switch files that carry start, answer (empty when not answered) and end
+ * readings plus duration and billsec columns (asterisk, freeswitch): read
+ * the times into c and check the two numbers, by their column names. */
+enum { SWT_START, SWT_ANSWER, SWT_END, SWT_DURATION, SWT_BILLSEC, SWT_N };
+int format_switch_times(struct format *f, const char *const name[SWT_N],
+    const char *const text[SWT_N], struct cdr *c, struct cdr_reject *r);
 /* A whole non-negative number of seconds. */
 int format_seconds(const char *field, const char *text, int64_t *out,
     struct cdr_reject *r);

@@ -24,7 +24,10 @@ fmt_asterisk_parse(struct format *f, const char *line, size_t len,
 	int uniqueid = -1, linkedid = -1, sequence = -1;
 	const char *fld[21];
 	enum cdr_disposition disp;
-	int64_t secs;
+	/* columns A_START..A_BILLSEC, in the order format_switch_times wants */
+	static const char *const names[SWT_N] = {
+		"start", "answer", "end", "duration", "billsec"
+	};
 
 	if (n < 0)
 		return cdr_reject(r, "line", "malformed CSV quoting");
@@ -39,18 +42,7 @@ fmt_asterisk_parse(struct format *f, const char *line, size_t len,
 		linkedid = n - 2;
 	}
 
-	if (format_time(f, "start", fld[A_START], &c->start, r) != 0 ||
-	    format_time(f, "end", fld[A_END], &c->end, r) != 0)
-		return -1;
-	if (fld[A_ANSWER][0] != '\0') {
-		if (format_time(f, "answer", fld[A_ANSWER], &c->answer, r) != 0)
-			return -1;
-		c->has_answer = 1;
-	}
-	/* Checked so that a garbled row is caught, but the canonical values
-	 * are recomputed from the times (tally-cdr(5)). */
-	if (format_seconds("duration", fld[A_DURATION], &secs, r) != 0 ||
-	    format_seconds("billsec", fld[A_BILLSEC], &secs, r) != 0)
+	if (format_switch_times(f, names, fld + A_START, c, r) != 0)
 		return -1;
 	if (cdr_disposition_parse(fld[A_DISPOSITION], &disp) != 0)
 		return cdr_reject(r, "disposition", "unknown disposition \"%.64s\"",

@@ -152,7 +152,10 @@ fmt_freeswitch_parse(struct format *f, const char *line, size_t len,
 	const char *fld[F_NCOLS];
 	const struct cause *cause;
 	int n = csvline_split(f->csv, line, len);
-	int64_t secs;
+	/* columns F_START..F_BILLSEC, in the order format_switch_times wants */
+	static const char *const names[SWT_N] = {
+		"start_stamp", "answer_stamp", "end_stamp", "duration", "billsec"
+	};
 
 	if (n == F_NCOLS) {
 		for (int i = 0; i < n; i++)
@@ -163,16 +166,7 @@ fmt_freeswitch_parse(struct format *f, const char *line, size_t len,
 		return cdr_reject(r, "line", "%d columns, expected 15", n);
 	}
 
-	if (format_time(f, "start_stamp", fld[F_START], &c->start, r) != 0 ||
-	    format_time(f, "end_stamp", fld[F_END], &c->end, r) != 0)
-		return -1;
-	if (fld[F_ANSWER][0] != '\0') {
-		if (format_time(f, "answer_stamp", fld[F_ANSWER], &c->answer, r) != 0)
-			return -1;
-		c->has_answer = 1;
-	}
-	if (format_seconds("duration", fld[F_DURATION], &secs, r) != 0 ||
-	    format_seconds("billsec", fld[F_BILLSEC], &secs, r) != 0)
+	if (format_switch_times(f, names, fld + F_START, c, r) != 0)
 		return -1;
 	if ((cause = cause_lookup(fld[F_CAUSE])) == NULL)
 		return cdr_reject(r, "hangup_cause", "unknown hangup cause \"%.64s\"",

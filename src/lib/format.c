@@ -125,26 +125,18 @@ int
 format_parse(struct format *f, const char *line, size_t len, struct cdr *c,
     struct cdr_reject *r)
 {
+	static int (*const parsers[])(struct format *, const char *, size_t,
+	    struct cdr *, struct cdr_reject *) = {
+		[FORMAT_ASTERISK] = fmt_asterisk_parse,
+		[FORMAT_FREESWITCH] = fmt_freeswitch_parse,
+		[FORMAT_KAMAILIO] = fmt_kamailio_parse,
+		[FORMAT_CSV] = fmt_csv_parse,
+	};
+
 	memset(c, 0, sizeof *c);
 	c->type = CDR_VOICE;
-	switch (f->kind) {
-	case FORMAT_ASTERISK:
-		if (fmt_asterisk_parse(f, line, len, c, r) != 0)
-			return -1;
-		break;
-	case FORMAT_FREESWITCH:
-		if (fmt_freeswitch_parse(f, line, len, c, r) != 0)
-			return -1;
-		break;
-	case FORMAT_KAMAILIO:
-		if (fmt_kamailio_parse(f, line, len, c, r) != 0)
-			return -1;
-		break;
-	case FORMAT_CSV:
-		if (fmt_csv_parse(f, line, len, c, r) != 0)
-			return -1;
-		break;
-	}
+	if (parsers[f->kind](f, line, len, c, r) != 0)
+		return -1;
 	return cdr_finish(c, r);
 }
 
@@ -167,6 +159,26 @@ format_time(struct format *f, const char *field, const char *text,
 	if (tz_to_utc(f->tz, &cv, out) != 0)
 		return cdr_reject(r, field, "time does not exist in %s", tz_name(f->tz));
 	return 0;
+}
+
+int
+format_switch_times(struct format *f, const char *const name[SWT_N],
+    const char *const text[SWT_N], struct cdr *c, struct cdr_reject *r)
+{
+	int64_t secs;
+
+	if (format_time(f, name[SWT_START], text[SWT_START], &c->start, r) != 0 ||
+	    format_time(f, name[SWT_END], text[SWT_END], &c->end, r) != 0)
+		return -1;
+	if (text[SWT_ANSWER][0] != '\0') {
+		if (format_time(f, name[SWT_ANSWER], text[SWT_ANSWER], &c->answer, r) != 0)
+			return -1;
+		c->has_answer = 1;
+	}
+	/* Checked so that a garbled row is caught, but the canonical values
+	 * are recomputed from the times (tally-cdr(5)). */
+	return format_seconds(name[SWT_DURATION], text[SWT_DURATION], &secs, r) != 0 ||
+	    format_seconds(name[SWT_BILLSEC], text[SWT_BILLSEC], &secs, r) != 0 ? -1 : 0;
 }
 
 int

@@ -19,3 +19,8 @@ check "refused store left at version 99" 99 "$(sqlite3 "$TALLY_DB" 'PRAGMA user_
 sqlite3 "$T/foreign.db" 'CREATE TABLE t (x)'
 run 2 "ingest refuses a foreign SQLite file" tally-ingest --db "$T/foreign.db" --source s --format asterisk "$T/one.csv"
 contains "foreign file message" "$T/err" "not a tally store"
+
+# Without --db or TALLY_DB the store is ./tally.db.
+mkdir "$T/cwd"
+(cd "$T/cwd" && env -u TALLY_DB "$TALLY_BIN/tally-ingest" --source s --format asterisk "$T/one.csv" >/dev/null 2>&1)
+check "default store is ./tally.db" 1 "$(sqlite3 "$T/cwd/tally.db" 'SELECT count(*) FROM cdr' 2>&1)"

@@ -18,9 +18,11 @@
 #include <stdint.h>
 
 #include "tally/cdr.h"
+#include "tally/rate.h"
+#include "tally/tariff.h"
 #include "tally/terr.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -67,6 +69,86 @@ int store_cdr_add(struct store *s, const char *source, int64_t batch,
 int store_reject_add(struct store *s, int64_t batch, uint64_t line,
     const struct cdr_reject *r, const char *raw, size_t rawlen, struct terr *e);
 
+/* --- tariffs ----------------------------------------------------------- */
+
+/* The version of this reseller with this content: 1 and *id, 0 none, -1. */
+int store_tariff_find(struct store *s, const char *reseller, const char *sha256,
+    int64_t *id, struct terr *e);
+/* Inside a transaction: a new version holding the package's files. */
+int store_tariff_add(struct store *s, const struct tariff *t, const char *sha256,
+    const char *source, const struct tariff_pkg *p, int64_t *id, struct terr *e);
+/* The reseller that owns an account: 1 with owner filled, 0 unowned, -1. */
+int store_account_owner(struct store *s, const char *account, char *owner,
+    size_t len, struct terr *e);
+int store_account_claim(struct store *s, const char *account, const char *reseller,
+    int64_t version, struct terr *e);
+/* The files of a version (release with tariff_pkg_release()). */
+int store_tariff_files(struct store *s, int64_t version, struct tariff_pkg *p,
+    struct terr *e);
+/* The current (newest) version of every reseller, by id. */
+int store_tariff_current(struct store *s, int64_t **ids, int *n, struct terr *e);
+
+struct version_row {
+	int64_t id;
+	const char *reseller, *currency, *sha256, *source;
+	int64_t loaded_at, nrates, naccounts;
+	int current;
+};
+int store_each_version(struct store *s, const char *reseller,
+    int (*fn)(const struct version_row *, void *), void *arg, struct terr *e);
+
+/* --- rating ------------------------------------------------------------ */
+
+/* A stored CDR with what rating needs. */
+struct stored_cdr {
+	int64_t id, batch;
+	const char *source;
+	struct cdr c;
+	/* its current rating, when it has one */
+	int rated;
+	const char *payer, *period;
+};
+
+/*
+ * CDRs that need rating: none yet, unrated, or rated with a version that is
+ * no longer its reseller's current one.  fn sees each once.
+ */
+int store_each_rating_candidate(struct store *s,
+    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e);
+/* Work list of one run: the CDR goes to (payer, period). */
+int store_work_reset(struct store *s, struct terr *e);
+int store_work_add(struct store *s, int64_t cdr, const char *payer, const char *period,
+    struct terr *e);
+/* Later periods of a payer whose ratings used test minutes. */
+int store_test_periods_after(struct store *s, const char *payer, const char *period,
+    int (*fn)(const char *period, void *), void *arg, struct terr *e);
+/* Test seconds a payer used in periods before `period`. */
+int store_test_used_before(struct store *s, const char *payer, const char *period,
+    int64_t *out, struct terr *e);
+/* The CDRs of a group (already rated there and not moving, plus the work
+ * list's), in rating order: start, source, record key. */
+int store_each_group_cdr(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e);
+/* Replace a CDR's rating. version 0 = none (unknown account). */
+int store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
+    const char *period, const char *cls, const struct rate_result *r, struct terr *e);
+
+/* --- replay ------------------------------------------------------------ */
+
+struct stored_rating {
+	int64_t version;
+	const char *status, *cls, *payer, *reason;
+	int64_t billed_seconds;
+	money amount;
+	struct rate_snapshot before;
+	struct rate_piece pieces[RATE_MAX_PIECES];
+	int npieces;
+};
+/* Each rated CDR of a batch with its stored rating, in CDR order. */
+int store_each_batch_rating(struct store *s, int64_t batch,
+    int (*fn)(const struct stored_cdr *, const struct stored_rating *, void *),
+    void *arg, struct terr *e);
+
 /* --- reports ---------------------------------------------------------- */
 
 struct batch_row {
@@ -88,6 +170,33 @@ struct reject_row {
  * and becomes the result.  Strings live for the call only. */
 int store_each_batch(struct store *s,
     int (*fn)(const struct batch_row *, void *), void *arg, struct terr *e);
+struct usage_row {
+	const char *account, *cls, *currency;
+	int64_t calls, seconds, billed_seconds;
+	money amount;
+};
+struct usage_piece_row {
+	const char *account, *cls, *kind, *label;
+	int64_t seconds;
+	money_x60 exact;
+};
+/* Usage of a period by payer and class (rated and free, answered calls);
+ * account and reseller NULL for all. */
+int store_each_usage(struct store *s, const char *period, const char *account,
+    const char *reseller, int (*fn)(const struct usage_row *, void *), void *arg,
+    struct terr *e);
+int store_each_usage_piece(struct store *s, const char *period, const char *account,
+    const char *reseller, int (*fn)(const struct usage_piece_row *, void *),
+    void *arg, struct terr *e);
+
+struct unrated_row {
+	int64_t cdr;
+	const char *source, *record_key, *account, *callee, *reason;
+	int64_t start;
+};
+int store_each_unrated(struct store *s, const char *period,
+    int (*fn)(const struct unrated_row *, void *), void *arg, struct terr *e);
+
 /* Rejects in (batch, line) order; batch 0 means every batch. */
 int store_each_reject(struct store *s, int64_t batch,
     int (*fn)(const struct reject_row *, void *), void *arg, struct terr *e);

@@ -32,4 +32,7 @@ const char *tz_name(const struct tz *z);
  */
 int tz_to_utc(struct tz *z, const struct civil *local, int64_t *out);
 
+/* The wall-clock reading of instant t in the zone. */
+void tz_from_utc(struct tz *z, int64_t t, struct civil *out);
+
 #endif

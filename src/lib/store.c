@@ -62,6 +62,53 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  record_key TEXT NOT NULL,"
 	"  cdr_id INTEGER NOT NULL REFERENCES cdr(id),"
 	"  PRIMARY KEY (batch_id, line));",
+
+	/* 1 -> 2: tariffs and rating */
+	"CREATE TABLE tariff_version ("
+	"  id INTEGER PRIMARY KEY,"
+	"  reseller TEXT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  loaded_at INTEGER NOT NULL,"
+	"  nrates INTEGER NOT NULL,"
+	"  naccounts INTEGER NOT NULL,"
+	"  UNIQUE (reseller, sha256));"
+	"CREATE TABLE tariff_file ("
+	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id),"
+	"  name TEXT NOT NULL,"
+	"  content BLOB NOT NULL,"
+	"  PRIMARY KEY (version_id, name));"
+	"CREATE TABLE account ("
+	"  id TEXT PRIMARY KEY,"
+	"  reseller TEXT NOT NULL,"
+	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id));"
+	"CREATE TABLE rating ("
+	"  cdr_id INTEGER PRIMARY KEY REFERENCES cdr(id),"
+	"  version_id INTEGER REFERENCES tariff_version(id),"
+	"  payer TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('rated','free','unrated')),"
+	"  class TEXT,"
+	"  destination TEXT NOT NULL,"
+	"  prefix TEXT NOT NULL,"
+	"  seconds INTEGER NOT NULL,"
+	"  billed_seconds INTEGER NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  tier_pos INTEGER NOT NULL,"
+	"  test_used INTEGER NOT NULL,"
+	"  volume_total INTEGER NOT NULL);"
+	"CREATE INDEX rating_payer_period ON rating(payer, period);"
+	"CREATE TABLE rating_piece ("
+	"  cdr_id INTEGER NOT NULL REFERENCES rating(cdr_id),"
+	"  seq INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  label TEXT NOT NULL,"
+	"  seconds INTEGER NOT NULL,"
+	"  price INTEGER NOT NULL,"
+	"  exact INTEGER NOT NULL,"
+	"  PRIMARY KEY (cdr_id, seq));",
 };
 
 enum stmt {
@@ -91,6 +138,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[S_NSTMT];	/* prepared on first use, reused */
+	sqlite3_stmt *st_rating, *st_piece, *st_piece_del;	/* hot in tally-rate */
 };
 
 const char *
@@ -210,6 +258,9 @@ store_close(struct store *s)
 		return;
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->st_rating);
+	sqlite3_finalize(s->st_piece);
+	sqlite3_finalize(s->st_piece_del);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -472,4 +523,599 @@ store_each_reject(struct store *s, int64_t batch,
 		db_error(s, e, "list rejects"), stop = -1;
 	sqlite3_finalize(st);
 	return stop;
+}
+
+/* ---- helpers for one-off statements ------------------------------------- */
+
+static sqlite3_stmt *
+prep(struct store *s, const char *sql, struct terr *e)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, e, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+/* Bind text, or NULL for a NULL pointer. */
+static void
+bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Finish a walk: finalize, and turn a step error into -1. */
+static int
+walk_end(struct store *s, sqlite3_stmt *st, int rc, int stop, const char *what,
+    struct terr *e)
+{
+	if (!stop && rc != SQLITE_DONE) {
+		db_error(s, e, what);
+		stop = -1;
+	}
+	sqlite3_finalize(st);
+	return stop;
+}
+
+/* ---- tariffs ------------------------------------------------------------ */
+
+int
+store_tariff_find(struct store *s, const char *reseller, const char *sha256,
+    int64_t *id, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT id FROM tariff_version WHERE reseller = ?1"
+	    " AND sha256 = ?2", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, reseller, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, e, "find tariff");
+	return rc == SQLITE_ROW;
+}
+
+int
+store_tariff_add(struct store *s, const struct tariff *t, const char *sha256,
+    const char *source, const struct tariff_pkg *p, int64_t *id, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO tariff_version (reseller, currency, sha256,"
+	    " source, loaded_at, nrates, naccounts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", e);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, t->reseller, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 6, t->nrates);
+	sqlite3_bind_int64(st, 7, t->naccounts);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return db_error(s, e, "add tariff version");
+	}
+	sqlite3_finalize(st);
+	*id = sqlite3_last_insert_rowid(s->db);
+	if ((st = prep(s, "INSERT INTO tariff_file (version_id, name, content)"
+	    " VALUES (?1, ?2, ?3)", e)) == NULL)
+		return -1;
+	for (int i = 0; i < TF_NFILES; i++) {
+		if (p->data[i] == NULL)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_text(st, 2, tariff_file_name((enum tariff_fileid)i), -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 3, p->len[i] ? p->data[i] : "", p->len[i], SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return db_error(s, e, "add tariff file");
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+store_account_owner(struct store *s, const char *account, char *owner, size_t len,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT reseller FROM account WHERE id = ?1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		tally_strlcpy(owner, text(st, 0), len);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, e, "find account");
+	return rc == SQLITE_ROW;
+}
+
+int
+store_account_claim(struct store *s, const char *account, const char *reseller,
+    int64_t version, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO account (id, reseller, version_id)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET version_id = ?3"
+	    " WHERE reseller = ?2", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reseller, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, version);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "claim account");
+}
+
+int
+store_tariff_files(struct store *s, int64_t version, struct tariff_pkg *p,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT name, content FROM tariff_file"
+	    " WHERE version_id = ?1", e);
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, version);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < TF_NFILES; i++) {
+			size_t n = (size_t)sqlite3_column_bytes(st, 1);
+
+			if (strcmp(text(st, 0), tariff_file_name((enum tariff_fileid)i)) != 0)
+				continue;
+			if ((p->data[i] = malloc(n + 1)) == NULL) {
+				sqlite3_finalize(st);
+				tariff_pkg_release(p);
+				return terr_set(e, "out of memory");
+			}
+			if (n)
+				memcpy(p->data[i], sqlite3_column_blob(st, 1), n);
+			p->len[i] = n;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		tariff_pkg_release(p);
+		return db_error(s, e, "read tariff files");
+	}
+	return 0;
+}
+
+int
+store_tariff_current(struct store *s, int64_t **ids, int *n, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT max(id) FROM tariff_version GROUP BY reseller"
+	    " ORDER BY 1", e);
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t *ni = realloc(*ids, (size_t)(*n + 1) * sizeof *ni);
+
+		if (ni == NULL) {
+			sqlite3_finalize(st);
+			return terr_set(e, "out of memory");
+		}
+		*ids = ni;
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	return walk_end(s, st, rc, 0, "list current tariffs", e);
+}
+
+int
+store_each_version(struct store *s, const char *reseller,
+    int (*fn)(const struct version_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT v.id, v.reseller, v.currency, v.sha256,"
+	    " v.source, v.loaded_at, v.nrates, v.naccounts, v.id = (SELECT max(id) FROM"
+	    " tariff_version w WHERE w.reseller = v.reseller) FROM tariff_version v"
+	    " WHERE ?1 IS NULL OR v.reseller = ?1 ORDER BY v.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	bind_opt(st, 1, reseller);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct version_row v = {
+			.id = sqlite3_column_int64(st, 0), .reseller = text(st, 1),
+			.currency = text(st, 2), .sha256 = text(st, 3), .source = text(st, 4),
+			.loaded_at = sqlite3_column_int64(st, 5),
+			.nrates = sqlite3_column_int64(st, 6),
+			.naccounts = sqlite3_column_int64(st, 7),
+			.current = sqlite3_column_int(st, 8),
+		};
+		stop = fn(&v, arg);
+	}
+	return walk_end(s, st, rc, stop, "list tariff versions", e);
+}
+
+/* ---- rating ------------------------------------------------------------- */
+
+#define CDR_COLUMNS "c.id, c.batch_id, c.source, c.record_key, c.account, c.caller_raw," \
+	" c.caller, c.callee_raw, c.callee, c.start_ts, c.answer_ts, c.end_ts, c.duration," \
+	" c.billsec, c.disposition, c.type"
+
+/* Fill a stored_cdr from the CDR_COLUMNS of a row (strings live until the
+ * next step). */
+static void
+row_cdr(sqlite3_stmt *st, struct stored_cdr *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	sc->id = sqlite3_column_int64(st, 0);
+	sc->batch = sqlite3_column_int64(st, 1);
+	sc->source = text(st, 2);
+	sc->c.record_key = text(st, 3);
+	sc->c.account = text(st, 4);
+	sc->c.caller_raw = text(st, 5);
+	sc->c.caller = text(st, 6);
+	sc->c.callee_raw = text(st, 7);
+	sc->c.callee = text(st, 8);
+	sc->c.start = sqlite3_column_int64(st, 9);
+	sc->c.has_answer = sqlite3_column_type(st, 10) != SQLITE_NULL;
+	sc->c.answer = sqlite3_column_int64(st, 10);
+	sc->c.end = sqlite3_column_int64(st, 11);
+	sc->c.duration = sqlite3_column_int64(st, 12);
+	sc->c.billsec = sqlite3_column_int64(st, 13);
+	if (cdr_disposition_parse(text(st, 14), &sc->c.disposition) != 0)
+		sc->c.disposition = CDR_FAILED;
+	sc->c.type = strcmp(text(st, 15), "sms") == 0 ? CDR_SMS : CDR_VOICE;
+}
+
+int
+store_each_rating_candidate(struct store *s,
+    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period"
+	    " FROM cdr c LEFT JOIN rating r ON r.cdr_id = c.id"
+	    " WHERE r.cdr_id IS NULL OR r.status = 'unrated' OR r.version_id NOT IN"
+	    " (SELECT max(id) FROM tariff_version GROUP BY reseller) ORDER BY c.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stored_cdr sc;
+
+		row_cdr(st, &sc);
+		sc.rated = sqlite3_column_type(st, 16) != SQLITE_NULL;
+		sc.payer = text(st, 16);
+		sc.period = text(st, 17);
+		stop = fn(&sc, arg);
+	}
+	return walk_end(s, st, rc, stop, "list CDRs to rate", e);
+}
+
+int
+store_work_reset(struct store *s, struct terr *e)
+{
+	return exec(s, "CREATE TEMP TABLE IF NOT EXISTS rate_work (cdr_id INTEGER PRIMARY"
+	    " KEY, payer TEXT NOT NULL, period TEXT NOT NULL);"
+	    " CREATE INDEX IF NOT EXISTS temp.rate_work_group ON rate_work(payer, period);"
+	    " DELETE FROM temp.rate_work", e);
+}
+
+int
+store_work_add(struct store *s, int64_t cdr, const char *payer, const char *period,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO temp.rate_work (cdr_id, payer,"
+	    " period) VALUES (?1, ?2, ?3)", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, cdr);
+	sqlite3_bind_text(st, 2, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "add work");
+}
+
+int
+store_test_periods_after(struct store *s, const char *payer, const char *period,
+    int (*fn)(const char *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT DISTINCT r.period FROM rating r JOIN"
+	    " rating_piece p ON p.cdr_id = r.cdr_id WHERE r.payer = ?1 AND r.period > ?2"
+	    " AND p.kind = 'test' ORDER BY 1", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(text(st, 0), arg);
+	return walk_end(s, st, rc, stop, "list test periods", e);
+}
+
+int
+store_test_used_before(struct store *s, const char *payer, const char *period,
+    int64_t *out, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT coalesce(sum(p.seconds), 0) FROM rating r JOIN"
+	    " rating_piece p ON p.cdr_id = r.cdr_id WHERE r.payer = ?1 AND r.period < ?2"
+	    " AND p.kind = 'test' AND r.cdr_id NOT IN (SELECT cdr_id FROM temp.rate_work)", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, e, "sum test seconds");
+}
+
+int
+store_each_group_cdr(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS " FROM cdr c WHERE c.id IN"
+	    " (SELECT cdr_id FROM rating WHERE payer = ?1 AND period = ?2 AND cdr_id NOT IN"
+	    "  (SELECT cdr_id FROM temp.rate_work)"
+	    "  UNION SELECT cdr_id FROM temp.rate_work WHERE payer = ?1 AND period = ?2)"
+	    " ORDER BY c.start_ts, c.source, c.record_key", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stored_cdr sc;
+
+		row_cdr(st, &sc);
+		stop = fn(&sc, arg);
+	}
+	return walk_end(s, st, rc, stop, "list group CDRs", e);
+}
+
+static const char *const status_names[] = {
+	[RS_RATED] = "rated", [RS_FREE] = "free", [RS_UNRATED] = "unrated",
+};
+static const char *const piece_names[] = {
+	[PK_TEST] = "test", [PK_TIER] = "tier", [PK_BAND] = "band",
+	[PK_MESSAGE] = "message", [PK_CONNECTION] = "connection",
+};
+
+int
+store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
+    const char *period, const char *cls, const struct rate_result *r, struct terr *e)
+{
+	sqlite3_stmt *st = s->st_rating ? s->st_rating : (s->st_rating = prep(s,
+	    "INSERT OR REPLACE INTO rating (cdr_id, version_id, payer, period, status,"
+	    " class, destination, prefix, seconds, billed_seconds, amount, reason, tier_pos,"
+	    " test_used, volume_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15)", e));
+	sqlite3_stmt *del = s->st_piece_del ? s->st_piece_del : (s->st_piece_del = prep(s,
+	    "DELETE FROM rating_piece WHERE cdr_id = ?1", e));
+	sqlite3_stmt *ins = s->st_piece ? s->st_piece : (s->st_piece = prep(s,
+	    "INSERT INTO rating_piece (cdr_id, seq, kind, label, seconds, price, exact)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", e));
+
+	if (st == NULL || del == NULL || ins == NULL)
+		return -1;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, cdr);
+	if (version)
+		sqlite3_bind_int64(st, 2, version);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_text(st, 3, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, status_names[r->status], -1, SQLITE_STATIC);
+	bind_opt(st, 6, cls);
+	sqlite3_bind_text(st, 7, r->destination, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, r->prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, r->seconds);
+	sqlite3_bind_int64(st, 10, r->billed_seconds);
+	sqlite3_bind_int64(st, 11, r->amount);
+	sqlite3_bind_text(st, 12, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, r->before.tier_pos);
+	sqlite3_bind_int64(st, 14, r->before.test_used);
+	sqlite3_bind_int64(st, 15, r->before.volume_total);
+	if (step_done(s, st, "put rating", e) != 0)
+		return -1;
+	sqlite3_reset(del);
+	sqlite3_bind_int64(del, 1, cdr);
+	if (step_done(s, del, "clear pieces", e) != 0)
+		return -1;
+	for (int i = 0; i < r->npieces; i++) {
+		const struct rate_piece *p = &r->pieces[i];
+
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, cdr);
+		sqlite3_bind_int(ins, 2, i);
+		sqlite3_bind_text(ins, 3, piece_names[p->kind], -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, p->label, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 5, p->seconds);
+		sqlite3_bind_int64(ins, 6, p->price);
+		sqlite3_bind_int64(ins, 7, (sqlite3_int64)p->exact);
+		if (step_done(s, ins, "put piece", e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- replay ------------------------------------------------------------- */
+
+static int
+load_pieces(struct store *s, int64_t cdr, struct stored_rating *sr, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT kind, label, seconds, price, exact FROM"
+	    " rating_piece WHERE cdr_id = ?1 ORDER BY seq", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, cdr);
+	sr->npieces = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && sr->npieces < RATE_MAX_PIECES) {
+		struct rate_piece *p = &sr->pieces[sr->npieces++];
+
+		p->kind = PK_TEST;
+		for (int k = PK_TEST; k <= PK_CONNECTION; k++)
+			if (strcmp(text(st, 0), piece_names[k]) == 0)
+				p->kind = (enum piece_kind)k;
+		tally_strlcpy(p->label, text(st, 1), sizeof p->label);
+		p->seconds = sqlite3_column_int64(st, 2);
+		p->price = sqlite3_column_int64(st, 3);
+		p->exact = sqlite3_column_int64(st, 4);
+	}
+	return walk_end(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, 0, "read pieces", e);
+}
+
+int
+store_each_batch_rating(struct store *s, int64_t batch,
+    int (*fn)(const struct stored_cdr *, const struct stored_rating *, void *),
+    void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", coalesce(r.version_id, 0),"
+	    " r.status, r.class, r.payer, r.reason, r.billed_seconds, r.amount, r.tier_pos,"
+	    " r.test_used, r.volume_total FROM cdr c JOIN rating r ON r.cdr_id = c.id"
+	    " WHERE c.batch_id = ?1 ORDER BY c.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, batch);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stored_cdr sc;
+		struct stored_rating sr;
+
+		row_cdr(st, &sc);
+		memset(&sr, 0, sizeof sr);
+		sr.version = sqlite3_column_int64(st, 16);
+		sr.status = text(st, 17);
+		sr.cls = sqlite3_column_type(st, 18) == SQLITE_NULL ? NULL : text(st, 18);
+		sr.payer = text(st, 19);
+		sr.reason = text(st, 20);
+		sr.billed_seconds = sqlite3_column_int64(st, 21);
+		sr.amount = sqlite3_column_int64(st, 22);
+		sr.before.tier_pos = sqlite3_column_int64(st, 23);
+		sr.before.test_used = sqlite3_column_int64(st, 24);
+		sr.before.volume_total = sqlite3_column_int64(st, 25);
+		if (load_pieces(s, sc.id, &sr, e) != 0) {
+			stop = -1;
+			break;
+		}
+		stop = fn(&sc, &sr, arg);
+	}
+	if (stop == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return walk_end(s, st, rc, stop, "list batch ratings", e);
+}
+
+/* ---- usage and unrated reports ----------------------------------------- */
+
+int
+store_each_usage(struct store *s, const char *period, const char *account,
+    const char *reseller, int (*fn)(const struct usage_row *, void *), void *arg,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT r.payer, r.class, v.currency, count(*),"
+	    " sum(r.seconds), sum(r.billed_seconds), sum(r.amount) FROM rating r"
+	    " JOIN tariff_version v ON v.id = r.version_id"
+	    " WHERE r.period = ?1 AND r.class IS NOT NULL AND r.status <> 'unrated'"
+	    " AND (?2 IS NULL OR r.payer = ?2) AND (?3 IS NULL OR v.reseller = ?3)"
+	    " GROUP BY r.payer, r.class ORDER BY r.payer, r.class", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	bind_opt(st, 2, account);
+	bind_opt(st, 3, reseller);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct usage_row u = {
+			.account = text(st, 0), .cls = text(st, 1), .currency = text(st, 2),
+			.calls = sqlite3_column_int64(st, 3),
+			.seconds = sqlite3_column_int64(st, 4),
+			.billed_seconds = sqlite3_column_int64(st, 5),
+			.amount = sqlite3_column_int64(st, 6),
+		};
+		stop = fn(&u, arg);
+	}
+	return walk_end(s, st, rc, stop, "usage", e);
+}
+
+int
+store_each_usage_piece(struct store *s, const char *period, const char *account,
+    const char *reseller, int (*fn)(const struct usage_piece_row *, void *),
+    void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT r.payer, r.class, p.kind, p.label,"
+	    " sum(p.seconds), sum(p.exact) FROM rating r JOIN rating_piece p ON"
+	    " p.cdr_id = r.cdr_id JOIN tariff_version v ON v.id = r.version_id"
+	    " WHERE r.period = ?1 AND r.status = 'rated'"
+	    " AND (?2 IS NULL OR r.payer = ?2) AND (?3 IS NULL OR v.reseller = ?3)"
+	    " GROUP BY r.payer, r.class, p.kind, p.label"
+	    " ORDER BY r.payer, r.class, p.kind, p.label", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	bind_opt(st, 2, account);
+	bind_opt(st, 3, reseller);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct usage_piece_row u = {
+			.account = text(st, 0), .cls = text(st, 1), .kind = text(st, 2),
+			.label = text(st, 3), .seconds = sqlite3_column_int64(st, 4),
+			.exact = sqlite3_column_int64(st, 5),
+		};
+		stop = fn(&u, arg);
+	}
+	return walk_end(s, st, rc, stop, "usage pieces", e);
+}
+
+int
+store_each_unrated(struct store *s, const char *period,
+    int (*fn)(const struct unrated_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT c.id, c.source, c.record_key, c.account,"
+	    " c.callee, r.reason, c.start_ts FROM rating r JOIN cdr c ON c.id = r.cdr_id"
+	    " WHERE r.status = 'unrated' AND (?1 IS NULL OR r.period = ?1) ORDER BY c.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	bind_opt(st, 1, period);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct unrated_row u = {
+			.cdr = sqlite3_column_int64(st, 0), .source = text(st, 1),
+			.record_key = text(st, 2), .account = text(st, 3),
+			.callee = text(st, 4), .reason = text(st, 5),
+			.start = sqlite3_column_int64(st, 6),
+		};
+		stop = fn(&u, arg);
+	}
+	return walk_end(s, st, rc, stop, "unrated", e);
 }

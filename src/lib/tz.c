@@ -19,7 +19,8 @@ struct slot {
 struct tz {
 	char name[128];
 	int utc;		/* fast path: no rules to consult */
-	struct slot cache[CACHE_SIZE];
+	struct slot cache[CACHE_SIZE];	/* by local slot: local -> UTC */
+	struct slot ucache[CACHE_SIZE];	/* by UTC slot: UTC -> local */
 };
 
 static int
@@ -71,6 +72,19 @@ tz_name(const struct tz *z)
 	return z->name;
 }
 
+/* Point the C library at zone z (only when it changes: tzset is slow). */
+static void
+use_zone(const struct tz *z)
+{
+	static char current[sizeof z->name];
+
+	if (strcmp(current, z->name) != 0) {
+		setenv("TZ", z->name, 1);
+		tzset();
+		tally_strlcpy(current, z->name, sizeof current);
+	}
+}
+
 /* Does instant t read exactly as c in the current TZ? */
 static int
 reads_as(time_t t, const struct civil *c)
@@ -90,14 +104,7 @@ slot_compute(struct tz *z, const struct civil *first, struct slot *s)
 	int found = 0;
 	time_t best = 0;
 
-	static char current[sizeof z->name];
-
-	/* Only touch the environment when the zone changes. */
-	if (strcmp(current, z->name) != 0) {
-		setenv("TZ", z->name, 1);
-		tzset();
-		tally_strlcpy(current, z->name, sizeof current);
-	}
+	use_zone(z);
 	for (size_t i = 0; i < sizeof isdst_tries / sizeof isdst_tries[0]; i++) {
 		struct tm tm = { 0 };
 		time_t t;
@@ -142,4 +149,22 @@ tz_to_utc(struct tz *z, const struct civil *local, int64_t *out)
 		return -1;
 	*out = lsec - s->offset;
 	return 0;
+}
+
+void
+tz_from_utc(struct tz *z, int64_t t, struct civil *out)
+{
+	int64_t slotno = t >= 0 ? t / SLOT_SECONDS : -((-t + SLOT_SECONDS - 1) / SLOT_SECONDS);
+	struct slot *s = &z->ucache[(uint64_t)slotno % CACHE_SIZE];
+
+	if (!z->utc && s->key != slotno + 1) {
+		time_t first = (time_t)(slotno * SLOT_SECONDS);
+		struct tm tm;
+
+		use_zone(z);
+		localtime_r(&first, &tm);
+		s->offset = (int32_t)tm.tm_gmtoff;
+		s->key = slotno + 1;
+	}
+	civil_from_utc(t + (z->utc ? 0 : s->offset), out);
 }

@@ -1,0 +1,48 @@
+/*
+ * ratejob.h - tally-rate's work over the store: decide what needs rating,
+ * re-rate each affected payer's whole period with the rating core (rate.h),
+ * and store the results, all in one transaction.
+ *
+ * What needs rating: CDRs with no rating, unrated ones, and ones rated with
+ * a tariff version that is no longer their reseller's current version.  A
+ * payer's period is re-rated whole, so that tier positions never depend on
+ * the order CDRs arrived in; later periods whose test minutes depend on it
+ * are re-rated too.  The result is a function of the CDRs and the current
+ * tariff versions only.
+ */
+#ifndef TALLY_RATEJOB_H
+#define TALLY_RATEJOB_H
+
+#include <stdint.h>
+
+#include "tally/store.h"
+#include "tally/terr.h"
+
+struct rate_summary {
+	uint64_t cdrs, groups, rated, free, unrated;
+};
+
+/* period ("YYYY-MM") and account (payer) narrow the run; NULL for all. */
+int rate_run(struct store *s, const char *period, const char *account,
+    struct rate_summary *sum, struct terr *e);
+
+/* The tariffs of the store's current versions, with an account index. */
+struct tariff_set {
+	struct tariff **t;
+	int64_t *version;
+	int n;
+	struct { const char *id; int t, a; } *acct;	/* sorted by id */
+	int nacct;
+};
+
+int tariff_set_load(struct store *s, struct tariff_set *ts, struct terr *e);
+/* One stored version, for replay what-ifs. */
+struct tariff *tariff_load_version(struct store *s, int64_t version, struct terr *e);
+void tariff_set_release(struct tariff_set *ts);
+/* The tariff and account index of an account id; -1 if unknown. */
+int tariff_set_find(const struct tariff_set *ts, const char *account, int *acct);
+
+/* "YYYY-MM" of instant t in account a's zone (UTC when a is NULL). */
+void rate_period(const struct taccount *a, int64_t t, char out[8]);
+
+#endif

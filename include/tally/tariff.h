@@ -1,0 +1,182 @@
+/*
+ * tariff.h - tariff packages: a directory of CSV files a reseller edits in a
+ * spreadsheet (tally-tariff(5)), parsed and validated into memory.
+ *
+ * A package is held as the exact bytes of its files (struct tariff_pkg):
+ * that is what a loaded version stores, so a version is immutable by
+ * construction and its content hash identifies it.  tariff_parse() turns
+ * the bytes into the structures rating needs, and reports every problem at
+ * once as "file:line:column: reason".
+ */
+#ifndef TALLY_TARIFF_H
+#define TALLY_TARIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tally/cdr.h"
+#include "tally/money.h"
+#include "tally/terr.h"
+#include "tally/tz.h"
+
+/* ---- raw package -------------------------------------------------------- */
+
+enum tariff_fileid {
+	TF_PACKAGE, TF_CLASSES, TF_RATES, TF_BANDS, TF_HOLIDAYS, TF_TIERS,
+	TF_PLANS, TF_PLAN_CLASSES, TF_ACCOUNTS, TF_NUMBERS, TF_NFILES
+};
+
+struct tariff_pkg {
+	char *data[TF_NFILES];	/* NULL: the file is absent */
+	size_t len[TF_NFILES];
+};
+
+const char *tariff_file_name(enum tariff_fileid f);	/* "rates.csv" */
+
+/* Read the package files of a directory (absent optional files stay NULL). */
+int tariff_pkg_read_dir(const char *dir, struct tariff_pkg *p, struct terr *e);
+void tariff_pkg_release(struct tariff_pkg *p);
+/* SHA-256 over the files in a fixed order, with their names: hex in out[65]. */
+void tariff_pkg_hash(const struct tariff_pkg *p, char out[65]);
+
+/*
+ * Compare two packages file by file, rows as sets (the header, comments and
+ * blank lines aside): fn gets '-' for a row only a has, '+' for one only b
+ * has, in file order then byte order.  Returns the number of differences.
+ */
+int tariff_pkg_diff(const struct tariff_pkg *a, const struct tariff_pkg *b,
+    void (*fn)(char sign, const char *file, const char *row, void *arg), void *arg);
+
+/* ---- parsed package ----------------------------------------------------- */
+
+enum class_type { CT_VOICE, CT_SMS, CT_ANY };
+enum payer { PAYER_CALLER, PAYER_OWNER, PAYER_NONE };
+enum pricing_kind { PRICE_DECK, PRICE_TIERS, PRICE_FREE };
+enum tier_mode { TIER_GRADUATED, TIER_VOLUME };
+enum tier_count { COUNT_ACCOUNT, COUNT_LINE };
+
+struct tclass {
+	char *name;
+	long priority;
+	enum class_type type;
+	void *caller_re, *callee_re;	/* pcre2_code *, NULL = any */
+	enum payer payer;
+};
+
+struct rate {
+	int deck;
+	char *prefix;		/* digits only, '+' removed */
+	char *destination;
+	money price;		/* per minute, or per message */
+	money connection_fee;
+	int initial, increment, min_duration;
+	int band;		/* -1: all times */
+	int32_t from, to;	/* local dates YYYYMMDD; to 0 = open */
+	int next;		/* next rate with the same deck and prefix, -1 */
+	int line;
+};
+
+struct deck {
+	char *name;
+	int root;		/* trie node */
+};
+
+struct band_row {
+	int band;
+	int days;		/* bit 0 = Monday .. bit 6 = Sunday; 0 = holiday row */
+	int from, to;		/* minutes of the day, to <= 1440 */
+};
+
+struct tier {
+	int64_t above, upto;	/* minutes; upto -1 = unbounded */
+	money price;
+};
+
+struct tier_set {
+	char *name;
+	enum tier_mode mode;
+	enum tier_count count;
+	int initial, increment;
+	struct tier *tiers;
+	int ntiers;
+};
+
+struct plan_class {
+	int cls;
+	enum pricing_kind kind;
+	int ref;		/* deck or tier set index */
+};
+
+struct plan {
+	char *name;
+	enum money_rounding rounding;
+	int decimals;
+	int64_t test_seconds;
+	int test_days;
+	struct plan_class *classes;
+	int nclasses;
+};
+
+struct taccount {
+	char *id;
+	int plan;
+	char *tzname;
+	struct tz *tz;
+	int32_t created;	/* YYYYMMDD */
+};
+
+struct tnumber {
+	char *number;
+	int account;
+};
+
+struct trie_node {
+	int32_t child[10];
+	int32_t rates;		/* first rate with exactly this prefix, -1 */
+};
+
+struct tariff {
+	char *reseller, *currency, *name;
+	int currency_decimals;
+	struct tclass *classes;	int nclasses;	/* sorted by priority */
+	struct rate *rates;	int nrates;
+	struct deck *decks;	int ndecks;
+	char **bands;		int nbands;
+	struct band_row *band_rows; int nband_rows;
+	int32_t *holidays;	int nholidays;	/* sorted YYYYMMDD */
+	struct tier_set *tiers;	int ntiers;
+	struct plan *plans;	int nplans;
+	struct taccount *accounts; int naccounts;	/* sorted by id */
+	struct tnumber *numbers; int nnumbers;	/* sorted by number */
+	struct trie_node *nodes; int nnodes, nodecap;
+	void *md;		/* pcre2_match_data * */
+};
+
+/* Problems found while parsing: every one, not just the first. */
+struct tariff_errors {
+	char **msg;
+	int n, cap;
+};
+
+void tariff_errors_release(struct tariff_errors *e);
+
+/* Parse and validate.  Returns the tariff, or NULL with errs->n > 0. */
+struct tariff *tariff_parse(const struct tariff_pkg *p, struct tariff_errors *errs);
+void tariff_free(struct tariff *t);
+
+/* ---- lookups for rating ------------------------------------------------- */
+
+int tariff_account(const struct tariff *t, const char *id);	/* index or -1 */
+int tariff_number_owner(const struct tariff *t, const char *number);	/* account or -1 */
+/* The class of a call: index or -1. */
+int tariff_classify(const struct tariff *t, enum cdr_type type, const char *caller,
+    const char *callee);
+const struct plan_class *tariff_plan_class(const struct tariff *t, int plan, int cls);
+/* The longest prefix of `number` in `deck` with a rate in effect on local
+ * date `date`: the first rate of that prefix's chain, or -1. */
+int tariff_deck_lookup(const struct tariff *t, int deck, const char *number,
+    int32_t date);
+/* The band in force at local date and minute of day, or -1. */
+int tariff_band_at(const struct tariff *t, int32_t date, int weekday, int minute);
+
+#endif

@@ -1,0 +1,132 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "tally/money.h"
+
+int
+money_parse(const char *s, money *out)
+{
+	int neg = 0, digits = 0, decimals = -1;
+	money v = 0;
+
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; *s; s++) {
+		if (*s == '.' && decimals < 0) {
+			decimals = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (decimals >= 0 && ++decimals > 6)
+			return -1;
+		if (v > (INT64_MAX / 10) / MONEY_SCALE)
+			return -1;	/* past 9.2e12 units: not a price */
+		v = v * 10 + (*s - '0');
+		digits++;
+	}
+	if (digits == 0 || decimals == 0)
+		return -1;
+	for (int d = decimals < 0 ? 0 : decimals; d < 6; d++)
+		v *= 10;
+	*out = neg ? -v : v;
+	return 0;
+}
+
+void
+money_format(money m, int min_decimals, char *buf)
+{
+	uint64_t a = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+	uint64_t units = a / MONEY_SCALE, frac = a % MONEY_SCALE;
+	char f[8];
+	int nd = 6;
+
+	snprintf(f, sizeof f, "%06llu", (unsigned long long)frac);
+	while (nd > min_decimals && f[nd - 1] == '0')
+		nd--;
+	f[nd] = '\0';
+	snprintf(buf, 32, "%s%llu%s%s", m < 0 ? "-" : "", (unsigned long long)units,
+	    nd ? "." : "", f);
+}
+
+/* floor(a / b) for b > 0 */
+static __int128
+floor_div(__int128 a, __int128 b)
+{
+	__int128 q = a / b;
+
+	return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/* Round a / b (b > 0) to an integer by rule. */
+static __int128
+round_div(__int128 a, __int128 b, enum money_rounding rule)
+{
+	switch (rule) {
+	case ROUND_UP:
+		return -floor_div(-a, b);
+	case ROUND_DOWN:
+		return floor_div(a, b);
+	case ROUND_FULL:
+	case ROUND_HALF_UP:
+	default:
+		return floor_div(2 * a + b, 2 * b);
+	}
+}
+
+money
+money_round(money_x60 exact, enum money_rounding rule, int decimals)
+{
+	__int128 quantum = 60;	/* sixtieths per micro-unit */
+
+	if (rule == ROUND_FULL)
+		return (money)round_div(exact, quantum, ROUND_HALF_UP);
+	for (int d = decimals; d < 6; d++)
+		quantum *= 10;
+	return (money)(round_div(exact, quantum, rule) * (quantum / 60));
+}
+
+static const char *const rounding_names[] = {
+	[ROUND_FULL] = "full",
+	[ROUND_HALF_UP] = "half-up",
+	[ROUND_UP] = "up",
+	[ROUND_DOWN] = "down",
+};
+
+int
+money_rounding_parse(const char *s, enum money_rounding *out)
+{
+	for (int r = ROUND_FULL; r <= ROUND_DOWN; r++) {
+		if (strcmp(s, rounding_names[r]) == 0) {
+			*out = (enum money_rounding)r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+money_rounding_name(enum money_rounding r)
+{
+	return rounding_names[r];
+}
+
+int
+money_currency_decimals(const char *code)
+{
+	static const struct {
+		const char *code;
+		int decimals;
+	} known[] = {
+		{ "VND", 0 }, { "CNY", 2 }, { "USD", 2 }, { "EUR", 2 }, { "JPY", 0 },
+		{ "KRW", 0 }, { "THB", 2 }, { "SGD", 2 }, { "HKD", 2 }, { "TWD", 2 },
+		{ "GBP", 2 },
+	};
+
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(code, known[i].code) == 0)
+			return known[i].decimals;
+	return -1;
+}

@@ -1,0 +1,387 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tally/rate.h"
+#include "tally/timefmt.h"
+
+void
+rate_local(const struct tz *z, int64_t t, int32_t *date, int *weekday, int *minute)
+{
+	struct civil c;
+
+	tz_from_utc((struct tz *)z, t, &c);
+	*date = c.year * 10000 + c.mon * 100 + c.day;
+	/* 1970-01-01 was a Thursday: weekday 3 with Monday = 0 */
+	*weekday = (int)(((civil_days(c.year, c.mon, c.day) % 7) + 7 + 3) % 7);
+	*minute = c.hour * 60 + c.min;
+}
+
+/* YYYYMMDD plus n days */
+static int32_t
+date_add(int32_t date, int n)
+{
+	struct civil c;
+
+	civil_from_utc((civil_days(date / 10000, date / 100 % 100, date % 100) + n) * 86400, &c);
+	return c.year * 10000 + c.mon * 100 + c.day;
+}
+
+int64_t
+rate_billed(int64_t secs, int initial, int increment, int min_duration)
+{
+	int64_t b;
+
+	if (secs <= 0)
+		return 0;
+	if (secs <= initial)
+		b = initial;
+	else
+		b = initial + (secs - initial + increment - 1) / increment * increment;
+	return b < min_duration ? min_duration : b;
+}
+
+void
+rate_state_release(struct rate_state *st)
+{
+	free(st->counters);
+	memset(st, 0, sizeof *st);
+}
+
+static struct rate_counter *
+counter(struct rate_state *st, int cls, const char *line)
+{
+	struct rate_counter *c;
+
+	for (int i = 0; i < st->ncounters; i++)
+		if (st->counters[i].cls == cls && strcmp(st->counters[i].line, line) == 0)
+			return &st->counters[i];
+	if (st->ncounters == st->cap) {
+		int cap = st->cap ? st->cap * 2 : 8;
+		struct rate_counter *n = realloc(st->counters, (size_t)cap * sizeof *n);
+
+		if (n == NULL)
+			return NULL;
+		st->counters = n;
+		st->cap = cap;
+	}
+	c = &st->counters[st->ncounters++];
+	memset(c, 0, sizeof *c);
+	c->cls = cls;
+	tally_strlcpy(c->line, line, sizeof c->line);
+	return c;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void
+set_status(struct rate_result *res, enum rate_status s, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->status = s;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+	va_end(ap);
+}
+
+static struct rate_piece *
+add_piece(struct rate_result *res, enum piece_kind kind, const char *label,
+    int64_t seconds, money price, money_x60 exact)
+{
+	struct rate_piece *p;
+
+	if (res->npieces == RATE_MAX_PIECES)
+		return NULL;
+	p = &res->pieces[res->npieces++];
+	p->kind = kind;
+	tally_strlcpy(p->label, label, sizeof p->label);
+	p->seconds = seconds;
+	p->price = price;
+	p->exact = exact;
+	return p;
+}
+
+int
+rate_payer(const struct tariff *t, const struct cdr *c, struct rate_result *res)
+{
+	int acct, cls, owner;
+
+	memset(res, 0, sizeof *res);
+	res->cls = -1;
+	res->payer = -1;
+	res->destination = res->prefix = "";
+	res->seconds = c->billsec;
+	if ((acct = tariff_account(t, c->account)) < 0) {
+		set_status(res, RS_UNRATED, "unknown account \"%.64s\"", c->account);
+		return -1;
+	}
+	res->payer = acct;
+	if (c->disposition != CDR_ANSWERED) {
+		set_status(res, RS_FREE, "unanswered");
+		return acct;
+	}
+	if ((cls = tariff_classify(t, c->type, c->caller, c->callee)) < 0) {
+		set_status(res, RS_UNRATED, "no class matches");
+		return acct;
+	}
+	res->cls = cls;
+	if (t->classes[cls].payer == PAYER_OWNER &&
+	    (owner = tariff_number_owner(t, c->callee)) >= 0)
+		res->payer = owner;
+	return res->payer;
+}
+
+/* The rate of a prefix's chain for a band on a date: the band's own row,
+ * else the prefix's row for all times; -1 when neither is in effect. */
+static int
+rate_for_band(const struct tariff *t, int chain, int band, int32_t date)
+{
+	int any = -1;
+
+	for (int r = chain; r >= 0; r = t->rates[r].next) {
+		const struct rate *rt = &t->rates[r];
+
+		if (rt->from > date || (rt->to != 0 && date >= rt->to))
+			continue;
+		if (rt->band == band && band >= 0)
+			return r;
+		if (rt->band < 0)
+			any = r;
+	}
+	return any;
+}
+
+/* Price `secs` charged seconds from instant `from` by a deck's bands. */
+static int
+price_by_bands(const struct tariff *t, const struct taccount *a, int chain,
+    int64_t from, int64_t secs, struct rate_result *res, money_x60 *exact)
+{
+	while (secs > 0) {
+		int32_t date;
+		int wd, min, band, r;
+		int64_t run = 0, at = from;
+
+		rate_local(a->tz, at, &date, &wd, &min);
+		band = t->nband_rows ? tariff_band_at(t, date, wd, min) : -1;
+		/* extend the piece minute by minute while the band holds */
+		for (;;) {
+			struct civil c;
+			int64_t next;
+			int32_t d2;
+			int wd2, min2;
+
+			tz_from_utc(a->tz, at, &c);
+			next = at + (60 - c.sec);	/* the next minute boundary */
+			run += next - at;
+			at = next;
+			if (run >= secs || band < 0 || t->nband_rows == 0) {
+				if (t->nband_rows == 0 || band < 0)
+					run = secs;
+				break;
+			}
+			rate_local(a->tz, at, &d2, &wd2, &min2);
+			if (tariff_band_at(t, d2, wd2, min2) != band)
+				break;
+		}
+		if (run > secs)
+			run = secs;
+		if ((r = rate_for_band(t, chain, band, date)) < 0) {
+			set_status(res, RS_UNRATED, "no rate for %s in band %s",
+			    t->rates[chain].prefix[0] ? t->rates[chain].prefix : "(catch-all)",
+			    band >= 0 ? t->bands[band] : "(none)");
+			return -1;
+		}
+		money_x60 x = (money_x60)t->rates[r].price * run;
+		if (add_piece(res, PK_BAND, band >= 0 ? t->bands[band] : "all", run,
+		    t->rates[r].price, x) == NULL) {
+			set_status(res, RS_UNRATED, "call crosses more than %d bands",
+			    RATE_MAX_PIECES);
+			return -1;
+		}
+		*exact += x;
+		from += run;
+		secs -= run;
+	}
+	return 0;
+}
+
+static void
+tier_label(const struct tier *tr, char *buf, size_t len)
+{
+	if (tr->upto < 0)
+		snprintf(buf, len, "tier %lld-", (long long)tr->above);
+	else
+		snprintf(buf, len, "tier %lld-%lld", (long long)tr->above, (long long)tr->upto);
+}
+
+/* Price `secs` seconds by a tier set from counter position `pos`. */
+static int
+price_by_tiers(const struct tier_set *ts, const struct rate_counter *ctr,
+    int64_t pos, int64_t secs, struct rate_result *res, money_x60 *exact)
+{
+	char label[64];
+
+	if (secs == 0)
+		return 0;
+	if (ts->mode == TIER_VOLUME) {
+		int64_t minutes = (ctr->volume_total + 59) / 60;
+		const struct tier *tr = &ts->tiers[0];
+
+		for (int i = 0; i < ts->ntiers; i++)
+			if (ts->tiers[i].above < minutes &&
+			    (ts->tiers[i].upto < 0 || minutes <= ts->tiers[i].upto))
+				tr = &ts->tiers[i];
+		tier_label(tr, label, sizeof label);
+		*exact += (money_x60)tr->price * secs;
+		add_piece(res, PK_TIER, label, secs, tr->price, (money_x60)tr->price * secs);
+		return 0;
+	}
+	for (int i = 0; i < ts->ntiers && secs > 0; i++) {
+		const struct tier *tr = &ts->tiers[i];
+		int64_t hi = tr->upto < 0 ? INT64_MAX : tr->upto * 60, take;
+
+		if (pos >= hi)
+			continue;
+		take = hi - pos < secs ? hi - pos : secs;
+		tier_label(tr, label, sizeof label);
+		if (add_piece(res, PK_TIER, label, take, tr->price,
+		    (money_x60)tr->price * take) == NULL) {
+			set_status(res, RS_UNRATED, "call crosses more than %d tiers",
+			    RATE_MAX_PIECES);
+			return -1;
+		}
+		*exact += (money_x60)tr->price * take;
+		pos += take;
+		secs -= take;
+	}
+	return 0;
+}
+
+void
+rate_cdr(const struct tariff *t, const struct cdr *c, struct rate_state *st,
+    const struct rate_snapshot *snap, struct rate_result *res)
+{
+	const struct tclass *cls;
+	const struct taccount *a;
+	const struct plan *pl;
+	const struct plan_class *pc;
+	struct rate_counter *ctr = NULL;
+	money_x60 exact = 0;
+	int32_t date;
+	int wd, min, chain = -1, row = -1;
+	int64_t billed, test = 0;
+
+	if (rate_payer(t, c, res) < 0 || res->status != RS_RATED)
+		return;
+	cls = &t->classes[res->cls];
+	if (cls->payer == PAYER_NONE) {
+		set_status(res, RS_FREE, "class %s is free", cls->name);
+		return;
+	}
+	a = &t->accounts[res->payer];
+	pl = &t->plans[a->plan];
+	if ((pc = tariff_plan_class(t, a->plan, res->cls)) == NULL) {
+		set_status(res, RS_UNRATED, "plan %s does not price class %s", pl->name,
+		    cls->name);
+		return;
+	}
+	if (pc->kind == PRICE_FREE) {
+		set_status(res, RS_FREE, "plan %s: class %s is free", pl->name, cls->name);
+		return;
+	}
+	rate_local(a->tz, c->start, &date, &wd, &min);
+	if (snap != NULL)
+		st->test_used = snap->test_used;
+	res->before.test_used = st->test_used;
+
+	if (pc->kind == PRICE_DECK) {
+		if ((chain = tariff_deck_lookup(t, pc->ref, c->callee, date)) < 0) {
+			set_status(res, RS_UNRATED, "no prefix matches %.64s", c->callee);
+			return;
+		}
+		/* increments and fees: the rate in force when the call is answered */
+		rate_local(a->tz, c->has_answer ? c->answer : c->start, &date, &wd, &min);
+		row = rate_for_band(t, chain, t->nband_rows ? tariff_band_at(t, date, wd, min) : -1,
+		    date);
+		rate_local(a->tz, c->start, &date, &wd, &min);
+		if (row < 0)
+			row = rate_for_band(t, chain, -1, date);
+		if (row < 0) {
+			set_status(res, RS_UNRATED, "no rate for %s at the answer time",
+			    t->rates[chain].prefix);
+			return;
+		}
+		res->destination = t->rates[row].destination;
+		res->prefix = t->rates[row].prefix;
+	}
+
+	if (c->type == CDR_SMS) {
+		money p;
+
+		if (row < 0) {
+			set_status(res, RS_UNRATED, "class %s: messages need a deck", cls->name);
+			return;
+		}
+		p = t->rates[row].price;
+		res->billed_seconds = 0;
+		add_piece(res, PK_MESSAGE, "message", 0, p, (money_x60)p * 60);
+		res->amount = money_round((money_x60)p * 60, pl->rounding, pl->decimals);
+		return;
+	}
+
+	if (pc->kind == PRICE_DECK) {
+		const struct rate *rt = &t->rates[row];
+
+		billed = rate_billed(c->billsec, rt->initial, rt->increment, rt->min_duration);
+	} else {
+		const struct tier_set *ts = &t->tiers[pc->ref];
+		const char *line = ts->count == COUNT_LINE ?
+		    (cls->payer == PAYER_OWNER ? c->callee : c->caller) : "";
+
+		billed = rate_billed(c->billsec, ts->initial, ts->increment, 0);
+		if ((ctr = counter(st, res->cls, line)) == NULL) {
+			set_status(res, RS_UNRATED, "out of memory");
+			return;
+		}
+		if (snap != NULL) {
+			ctr->seconds = snap->tier_pos;
+			ctr->volume_total = snap->volume_total;
+		}
+		res->before.tier_pos = ctr->seconds;
+		res->before.volume_total = ctr->volume_total;
+	}
+	res->billed_seconds = billed;
+
+	/* Test minutes first, while they last and the account is new. */
+	if (pl->test_seconds > st->test_used && billed > 0 &&
+	    date < date_add(a->created, pl->test_days)) {
+		test = pl->test_seconds - st->test_used;
+		if (test > billed)
+			test = billed;
+		st->test_used += test;
+		add_piece(res, PK_TEST, "test", test, 0, 0);
+	}
+
+	if (pc->kind == PRICE_DECK) {
+		if (price_by_bands(t, a, chain, (c->has_answer ? c->answer : c->start) + test,
+		    billed - test, res, &exact) != 0)
+			return;
+		if (t->rates[row].connection_fee > 0 && billed > 0) {
+			money f = t->rates[row].connection_fee;
+
+			add_piece(res, PK_CONNECTION, "connection", 0, f, (money_x60)f * 60);
+			exact += (money_x60)f * 60;
+		}
+	} else {
+		const struct tier_set *ts = &t->tiers[pc->ref];
+
+		if (st->counting_only) {
+			ctr->volume_total += billed - test;
+		} else if (price_by_tiers(ts, ctr, ctr->seconds, billed - test, res, &exact) != 0) {
+			return;
+		}
+		ctr->seconds += billed - test;
+	}
+	res->amount = money_round(exact, pl->rounding, pl->decimals);
+}

@@ -1,0 +1,381 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tally/rate.h"
+#include "tally/ratejob.h"
+
+/* ---- the current tariffs ------------------------------------------------ */
+
+struct tariff *
+tariff_load_version(struct store *s, int64_t version, struct terr *e)
+{
+	struct tariff_pkg p;
+	struct tariff_errors errs;
+	struct tariff *t;
+
+	if (store_tariff_files(s, version, &p, e) != 0)
+		return NULL;
+	t = tariff_parse(&p, &errs);
+	tariff_pkg_release(&p);
+	if (t == NULL) {
+		terr_set(e, "tariff version %lld does not parse: %s", (long long)version,
+		    errs.n ? errs.msg[0] : "no files");
+		tariff_errors_release(&errs);
+	}
+	return t;
+}
+
+static int
+by_acct(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+tariff_set_load(struct store *s, struct tariff_set *ts, struct terr *e)
+{
+	int total = 0;
+
+	memset(ts, 0, sizeof *ts);
+	if (store_tariff_current(s, &ts->version, &ts->n, e) != 0)
+		return -1;
+	if ((ts->t = calloc((size_t)ts->n + 1, sizeof *ts->t)) == NULL)
+		return terr_set(e, "out of memory");
+	for (int i = 0; i < ts->n; i++) {
+		if ((ts->t[i] = tariff_load_version(s, ts->version[i], e)) == NULL)
+			return -1;
+		total += ts->t[i]->naccounts;
+	}
+	if ((ts->acct = calloc((size_t)total + 1, sizeof *ts->acct)) == NULL)
+		return terr_set(e, "out of memory");
+	for (int i = 0; i < ts->n; i++) {
+		for (int a = 0; a < ts->t[i]->naccounts; a++) {
+			ts->acct[ts->nacct].id = ts->t[i]->accounts[a].id;
+			ts->acct[ts->nacct].t = i;
+			ts->acct[ts->nacct].a = a;
+			ts->nacct++;
+		}
+	}
+	qsort(ts->acct, (size_t)ts->nacct, sizeof *ts->acct, by_acct);
+	return 0;
+}
+
+void
+tariff_set_release(struct tariff_set *ts)
+{
+	for (int i = 0; ts->t && i < ts->n; i++)
+		tariff_free(ts->t[i]);
+	free(ts->t);
+	free(ts->version);
+	free(ts->acct);
+	memset(ts, 0, sizeof *ts);
+}
+
+int
+tariff_set_find(const struct tariff_set *ts, const char *account, int *acct)
+{
+	int lo = 0, hi = ts->nacct - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, c = strcmp(account, ts->acct[mid].id);
+
+		if (c == 0) {
+			*acct = ts->acct[mid].a;
+			return ts->acct[mid].t;
+		}
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+void
+rate_period(const struct taccount *a, int64_t t, char out[8])
+{
+	struct civil c;
+
+	if (a)
+		tz_from_utc(a->tz, t, &c);
+	else
+		civil_from_utc(t, &c);
+	snprintf(out, 8, "%04u-%02u", (unsigned)c.year % 10000u, (unsigned)c.mon % 100u);
+}
+
+/* ---- the groups to rate ------------------------------------------------- */
+
+struct group {
+	char *payer;
+	char period[8];
+};
+
+struct job {
+	struct store *s;
+	struct tariff_set ts;
+	const char *only_period, *only_account;
+	struct group *groups;
+	int ngroups, cap;
+	struct rate_summary *sum;
+	struct terr *e;
+};
+
+static int
+add_group(struct job *j, const char *payer, const char *period)
+{
+	for (int i = j->ngroups - 1; i >= 0 && i >= j->ngroups - 4; i--)
+		if (strcmp(j->groups[i].payer, payer) == 0 &&
+		    strcmp(j->groups[i].period, period) == 0)
+			return 0;	/* the common case: the same as just now */
+	if (j->ngroups == j->cap) {
+		int cap = j->cap ? j->cap * 2 : 64;
+		struct group *g = realloc(j->groups, (size_t)cap * sizeof *g);
+
+		if (g == NULL)
+			return terr_set(j->e, "out of memory");
+		j->groups = g;
+		j->cap = cap;
+	}
+	if ((j->groups[j->ngroups].payer = strdup(payer)) == NULL)
+		return terr_set(j->e, "out of memory");
+	tally_strlcpy(j->groups[j->ngroups].period, period, 8);
+	j->ngroups++;
+	return 0;
+}
+
+static int
+by_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	int c = strcmp(x->payer, y->payer);
+
+	return c ? c : strcmp(x->period, y->period);
+}
+
+/* Where a CDR belongs: its payer and the payer's period. */
+static void
+place(const struct job *j, const struct cdr *c, const char **payer, char period[8])
+{
+	struct rate_result res;
+	int a, ti = tariff_set_find(&j->ts, c->account, &a);
+
+	if (ti < 0) {
+		*payer = c->account;
+		rate_period(NULL, c->start, period);
+		return;
+	}
+	a = rate_payer(j->ts.t[ti], c, &res);
+	if (a < 0)
+		tariff_set_find(&j->ts, c->account, &a);
+	*payer = j->ts.t[ti]->accounts[a].id;
+	rate_period(&j->ts.t[ti]->accounts[a], c->start, period);
+}
+
+static int
+on_candidate(const struct stored_cdr *sc, void *arg)
+{
+	struct job *j = arg;
+	const char *payer;
+	char period[8];
+
+	place(j, &sc->c, &payer, period);
+	if ((j->only_period && strcmp(period, j->only_period) != 0) ||
+	    (j->only_account && strcmp(payer, j->only_account) != 0))
+		return 0;
+	if (store_work_add(j->s, sc->id, payer, period, j->e) != 0 ||
+	    add_group(j, payer, period) != 0)
+		return -1;
+	/* It leaves the group it was rated in: that group changes too. */
+	if (sc->rated && (strcmp(sc->payer, payer) != 0 || strcmp(sc->period, period) != 0))
+		return add_group(j, sc->payer, sc->period);
+	return 0;
+}
+
+struct cascade {
+	struct job *j;
+	const char *payer;
+};
+
+static int
+on_test_period(const char *period, void *arg)
+{
+	struct cascade *c = arg;
+
+	return add_group(c->j, c->payer, period);
+}
+
+/* ---- rating one group --------------------------------------------------- */
+
+struct member {
+	int64_t id;
+	struct cdr c;
+	char *buf;		/* the strings of c */
+};
+
+struct members {
+	struct member *m;
+	int n, cap;
+	struct terr *e;
+};
+
+static char *
+put(char **p, const char *s)
+{
+	char *d = *p;
+	size_t n = strlen(s) + 1;
+
+	memcpy(d, s, n);
+	*p += n;
+	return d;
+}
+
+static int
+on_member(const struct stored_cdr *sc, void *arg)
+{
+	struct members *ms = arg;
+	struct member *m;
+	const struct cdr *c = &sc->c;
+	size_t need = strlen(c->record_key) + strlen(c->account) + strlen(c->caller_raw) +
+	    strlen(c->caller) + strlen(c->callee_raw) + strlen(c->callee) + 6;
+	char *p;
+
+	if (ms->n == ms->cap) {
+		int cap = ms->cap ? ms->cap * 2 : 256;
+		struct member *nm = realloc(ms->m, (size_t)cap * sizeof *nm);
+
+		if (nm == NULL)
+			return terr_set(ms->e, "out of memory");
+		ms->m = nm;
+		ms->cap = cap;
+	}
+	m = &ms->m[ms->n];
+	if ((m->buf = p = malloc(need)) == NULL)
+		return terr_set(ms->e, "out of memory");
+	m->id = sc->id;
+	m->c = *c;
+	m->c.record_key = put(&p, c->record_key);
+	m->c.account = put(&p, c->account);
+	m->c.caller_raw = put(&p, c->caller_raw);
+	m->c.caller = put(&p, c->caller);
+	m->c.callee_raw = put(&p, c->callee_raw);
+	m->c.callee = put(&p, c->callee);
+	ms->n++;
+	return 0;
+}
+
+static void
+members_release(struct members *ms)
+{
+	for (int i = 0; i < ms->n; i++)
+		free(ms->m[i].buf);
+	free(ms->m);
+}
+
+static int
+has_volume(const struct tariff *t)
+{
+	for (int i = 0; i < t->ntiers; i++)
+		if (t->tiers[i].mode == TIER_VOLUME)
+			return 1;
+	return 0;
+}
+
+static int
+rate_group(struct job *j, const struct group *g)
+{
+	struct members ms = { NULL, 0, 0, j->e };
+	struct rate_state st = { 0 };
+	struct rate_result res;
+	int a = -1, ti = tariff_set_find(&j->ts, g->payer, &a), rc = -1;
+	const struct tariff *t = ti >= 0 ? j->ts.t[ti] : NULL;
+	int64_t test_before = 0;
+
+	if (store_each_group_cdr(j->s, g->payer, g->period, on_member, &ms, j->e) != 0 ||
+	    store_test_used_before(j->s, g->payer, g->period, &test_before, j->e) != 0)
+		goto out;
+	if (t && has_volume(t)) {
+		/* pass 1: the period's totals, which volume tiers price by */
+		st.counting_only = 1;
+		st.test_used = test_before;
+		for (int i = 0; i < ms.n; i++)
+			rate_cdr(t, &ms.m[i].c, &st, NULL, &res);
+		for (int i = 0; i < st.ncounters; i++)
+			st.counters[i].seconds = 0;
+		st.counting_only = 0;
+	}
+	st.test_used = test_before;
+	for (int i = 0; i < ms.n; i++) {
+		const char *cls = NULL;
+
+		if (t) {
+			rate_cdr(t, &ms.m[i].c, &st, NULL, &res);
+			cls = res.cls >= 0 ? t->classes[res.cls].name : NULL;
+		} else {
+			rate_payer(&(struct tariff){ 0 }, &ms.m[i].c, &res);
+		}
+		if (store_rating_put(j->s, ms.m[i].id, t ? j->ts.version[ti] : 0, g->payer,
+		    g->period, cls, &res, j->e) != 0)
+			goto out;
+		j->sum->cdrs++;
+		if (res.status == RS_RATED)
+			j->sum->rated++;
+		else if (res.status == RS_FREE)
+			j->sum->free++;
+		else
+			j->sum->unrated++;
+	}
+	j->sum->groups++;
+	rc = 0;
+out:
+	rate_state_release(&st);
+	members_release(&ms);
+	return rc;
+}
+
+int
+rate_run(struct store *s, const char *period, const char *account,
+    struct rate_summary *sum, struct terr *e)
+{
+	struct job j = { .s = s, .only_period = period, .only_account = account,
+		.sum = sum, .e = e };
+	int rc = -1;
+
+	memset(sum, 0, sizeof *sum);
+	if (tariff_set_load(s, &j.ts, e) != 0)
+		goto out;
+	if (store_begin(s, e) != 0)
+		goto out;
+	if (store_work_reset(s, e) != 0 ||
+	    store_each_rating_candidate(s, on_candidate, &j, e) != 0)
+		goto fail;
+	/* Later periods whose test minutes follow from these ones. */
+	for (int i = 0, n = j.ngroups; i < n; i++) {
+		/* the payer string stays put when j.groups grows */
+		struct cascade c = { &j, j.groups[i].payer };
+		char p[8];
+
+		tally_strlcpy(p, j.groups[i].period, sizeof p);
+		if (store_test_periods_after(s, c.payer, p, on_test_period, &c, e) != 0)
+			goto fail;
+	}
+	qsort(j.groups, (size_t)j.ngroups, sizeof *j.groups, by_group);
+	for (int i = 0; i < j.ngroups; i++) {
+		if (i > 0 && by_group(&j.groups[i - 1], &j.groups[i]) == 0)
+			continue;
+		if (rate_group(&j, &j.groups[i]) != 0)
+			goto fail;
+	}
+	if (store_commit(s, e) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(s);
+out:
+	for (int i = 0; i < j.ngroups; i++)
+		free(j.groups[i].payer);
+	free(j.groups);
+	tariff_set_release(&j.ts);
+	return rc;
+}

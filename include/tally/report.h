@@ -16,6 +16,7 @@
 enum report_format {
 	REPORT_TEXT,
 	REPORT_CSV,
+	REPORT_JSON,
 };
 
 int report_format_parse(const char *name, enum report_format *out);
@@ -29,6 +30,16 @@ int report_reconcile(struct store *s, FILE *out, enum report_format fmt,
  * for all batches. */
 int report_rejects(struct store *s, FILE *out, enum report_format fmt,
     int64_t batch, struct terr *e);
+
+/* Usage of a period per payer account and class; text adds the pieces
+ * (tiers, bands, test minutes) under each.  CSV header:
+ * account,class,calls,seconds,billed_seconds,amount. */
+int report_usage(struct store *s, FILE *out, enum report_format fmt,
+    const char *period, const char *account, const char *reseller, struct terr *e);
+
+/* CDRs that could not be rated, and why. */
+int report_unrated(struct store *s, FILE *out, enum report_format fmt,
+    const char *period, struct terr *e);
 
 /* Write a CSV field, quoted when it must be. */
 void report_csv_field(FILE *out, const char *s, size_t len);

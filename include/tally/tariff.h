@@ -99,6 +99,7 @@ struct tier_set {
 	int initial, increment;
 	struct tier *tiers;
 	int ntiers;
+	int broken;		/* a row had an error: skip the whole-set checks */
 };
 
 struct plan_class {

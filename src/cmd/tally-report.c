@@ -8,6 +8,7 @@
 
 #include "tally/report.h"
 #include "tally/store.h"
+#include "tally/timefmt.h"
 
 static const char *progname = "tally-report";
 
@@ -17,7 +18,53 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: tally-report [--db FILE] reconcile [--format text|csv]\n"
 	    "       tally-report [--db FILE] rejects [--batch ID] [--format text|csv]\n"
+	    "       tally-report [--db FILE] usage --period YYYY-MM [--account ID]\n"
+	    "                    [--reseller R] [--format text|csv|json]\n"
+	    "       tally-report [--db FILE] unrated [--period YYYY-MM] [--format text|csv]\n"
 	    "       tally-report --help | --version\n");
+}
+
+/* Which options go with which report. */
+static int
+check_args(const char *name, enum report_format fmt, long long batch,
+    const char *period, const char *account, const char *reseller)
+{
+	static const char *const names[] = { "reconcile", "rejects", "usage", "unrated" };
+	struct civil c;
+	int known = 0;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		known |= strcmp(name, names[i]) == 0;
+	if (!known) {
+		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile, rejects, "
+		    "usage or unrated\n", progname, name);
+		return -1;
+	}
+	if (batch != 0 && strcmp(name, "rejects") != 0) {
+		fprintf(stderr, "%s: --batch goes with rejects\n", progname);
+		return -1;
+	}
+	if ((account || reseller) && strcmp(name, "usage") != 0) {
+		fprintf(stderr, "%s: --account and --reseller go with usage\n", progname);
+		return -1;
+	}
+	if (fmt == REPORT_JSON && strcmp(name, "usage") != 0) {
+		fprintf(stderr, "%s: --format json goes with usage\n", progname);
+		return -1;
+	}
+	if (strcmp(name, "usage") == 0 && period == NULL) {
+		fprintf(stderr, "%s: usage needs --period YYYY-MM\n", progname);
+		return -1;
+	}
+	if (period && (strlen(period) != 7 || timefmt_parse("%Y-%m", period, &c) != 0)) {
+		fprintf(stderr, "%s: --period %s: expected YYYY-MM\n", progname, period);
+		return -1;
+	}
+	if (period && strcmp(name, "usage") != 0 && strcmp(name, "unrated") != 0) {
+		fprintf(stderr, "%s: --period goes with usage and unrated\n", progname);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -27,11 +74,15 @@ main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "reseller", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = store_default_path(), *name;
+	const char *period = NULL, *account = NULL, *reseller = NULL;
 	enum report_format fmt = REPORT_TEXT;
 	long long batch = 0;
 	struct store *s;
@@ -45,7 +96,7 @@ main(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'f':
 			if (report_format_parse(optarg, &fmt) != 0) {
-				fprintf(stderr, "%s: --format %s: expected text or csv\n",
+				fprintf(stderr, "%s: --format %s: expected text, csv or json\n",
 				    progname, optarg);
 				return 2;
 			}
@@ -58,6 +109,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'p': period = optarg; break;
+		case 'a': account = optarg; break;
+		case 'r': reseller = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tally-report %s\n", TALLY_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -68,23 +122,20 @@ main(int argc, char **argv)
 		return 2;
 	}
 	name = argv[optind];
-	if (strcmp(name, "reconcile") != 0 && strcmp(name, "rejects") != 0) {
-		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile or "
-		    "rejects\n", progname, name);
+	if (check_args(name, fmt, batch, period, account, reseller) != 0)
 		return 2;
-	}
-	if (batch != 0 && strcmp(name, "rejects") != 0) {
-		fprintf(stderr, "%s: --batch goes with rejects\n", progname);
-		return 2;
-	}
 	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
 	}
 	if (strcmp(name, "reconcile") == 0)
 		rc = report_reconcile(s, stdout, fmt, &e);
-	else
+	else if (strcmp(name, "rejects") == 0)
 		rc = report_rejects(s, stdout, fmt, batch, &e);
+	else if (strcmp(name, "usage") == 0)
+		rc = report_usage(s, stdout, fmt, period, account, reseller, &e);
+	else
+		rc = report_unrated(s, stdout, fmt, period, &e);
 	store_close(s);
 	if (rc != 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);

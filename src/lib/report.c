@@ -1,5 +1,8 @@
 #include <string.h>
 
+#include "tally/money.h"
+#include "tally/timefmt.h"
+
 #include "tally/report.h"
 
 int
@@ -9,6 +12,8 @@ report_format_parse(const char *name, enum report_format *out)
 		*out = REPORT_TEXT;
 	else if (strcmp(name, "csv") == 0)
 		*out = REPORT_CSV;
+	else if (strcmp(name, "json") == 0)
+		*out = REPORT_JSON;
 	else
 		return -1;
 	return 0;
@@ -206,4 +211,171 @@ report_rejects(struct store *s, FILE *out, enum report_format fmt,
 	if (fmt == REPORT_CSV)
 		fputs("batch,file,line,field,reason,raw\n", out);
 	return store_each_reject(s, batch, reject_row, &c, e) < 0 ? -1 : 0;
+}
+
+/* ---- usage -------------------------------------------------------------- */
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void
+json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+struct usage_ctx {
+	FILE *out;
+	enum report_format fmt;
+	struct store *s;
+	const char *period, *account, *reseller;
+	int first;
+	struct terr *e;
+};
+
+struct piece_ctx {
+	struct usage_ctx *u;
+	const char *account, *cls;
+	int decimals, first;
+};
+
+static int
+usage_piece(const struct usage_piece_row *p, void *arg)
+{
+	struct piece_ctx *c = arg;
+	char amount[32];
+
+	if (strcmp(p->account, c->account) != 0 || strcmp(p->cls, c->cls) != 0)
+		return 0;
+	/* an exact sum: shown to the micro-unit, rounded half-up */
+	money_format(money_round(p->exact, ROUND_FULL, 6), c->decimals, amount);
+	if (c->u->fmt == REPORT_JSON) {
+		fprintf(c->u->out, "%s{\"kind\": ", c->first ? "" : ", ");
+		json_string(c->u->out, p->kind);
+		fputs(", \"label\": ", c->u->out);
+		json_string(c->u->out, p->label);
+		fprintf(c->u->out, ", \"seconds\": %lld, \"amount\": \"%s\"}",
+		    (long long)p->seconds, amount);
+	} else {
+		fprintf(c->u->out, "    %-10s %-18s %10lld s %16s\n", p->kind, p->label,
+		    (long long)p->seconds, amount);
+	}
+	c->first = 0;
+	return 0;
+}
+
+static int
+usage_row(const struct usage_row *r, void *arg)
+{
+	struct usage_ctx *u = arg;
+	struct piece_ctx pc = { u, r->account, r->cls, money_currency_decimals(r->currency), 1 };
+	char amount[32];
+
+	if (pc.decimals < 0)
+		pc.decimals = 2;
+	money_format(r->amount, pc.decimals, amount);
+	if (u->fmt == REPORT_CSV) {
+		report_csv_field(u->out, r->account, strlen(r->account));
+		fputc(',', u->out);
+		report_csv_field(u->out, r->cls, strlen(r->cls));
+		fprintf(u->out, ",%lld,%lld,%lld,%s\n", (long long)r->calls,
+		    (long long)r->seconds, (long long)r->billed_seconds, amount);
+		return 0;
+	}
+	if (u->fmt == REPORT_JSON) {
+		fprintf(u->out, "%s\n    {\"account\": ", u->first ? "" : ",");
+		json_string(u->out, r->account);
+		fputs(", \"class\": ", u->out);
+		json_string(u->out, r->cls);
+		fprintf(u->out, ", \"currency\": \"%s\", \"calls\": %lld, \"seconds\": %lld,"
+		    " \"billed_seconds\": %lld, \"amount\": \"%s\", \"pieces\": [",
+		    r->currency, (long long)r->calls, (long long)r->seconds,
+		    (long long)r->billed_seconds, amount);
+	} else {
+		fprintf(u->out, "%-16s %-12s %8lld %10lld %10lld %16s %s\n", r->account,
+		    r->cls, (long long)r->calls, (long long)r->seconds,
+		    (long long)r->billed_seconds, amount, r->currency);
+	}
+	u->first = 0;
+	if (store_each_usage_piece(u->s, u->period, r->account, u->reseller, usage_piece,
+	    &pc, u->e) < 0)
+		return -1;
+	if (u->fmt == REPORT_JSON)
+		fputs("]}", u->out);
+	return 0;
+}
+
+int
+report_usage(struct store *s, FILE *out, enum report_format fmt,
+    const char *period, const char *account, const char *reseller, struct terr *e)
+{
+	struct usage_ctx u = { out, fmt, s, period, account, reseller, 1, e };
+	int rc;
+
+	if (fmt == REPORT_CSV)
+		fputs("account,class,calls,seconds,billed_seconds,amount\n", out);
+	else if (fmt == REPORT_JSON)
+		fprintf(out, "{\"period\": \"%s\", \"usage\": [", period);
+	else
+		fprintf(out, "%-16s %-12s %8s %10s %10s %16s\n", "account", "class", "calls",
+		    "seconds", "billed", "amount");
+	rc = store_each_usage(s, period, account, reseller, usage_row, &u, e);
+	if (fmt == REPORT_JSON)
+		fputs("\n]}\n", out);
+	return rc < 0 ? -1 : 0;
+}
+
+struct unrated_ctx {
+	FILE *out;
+	enum report_format fmt;
+};
+
+static int
+unrated_row(const struct unrated_row *r, void *arg)
+{
+	struct unrated_ctx *c = arg;
+	struct civil cv;
+	char when[32];
+
+	civil_from_utc(r->start, &cv);
+	snprintf(when, sizeof when, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)cv.year % 10000u,
+	    (unsigned)cv.mon % 100u, (unsigned)cv.day % 100u, (unsigned)cv.hour % 100u,
+	    (unsigned)cv.min % 100u, (unsigned)cv.sec % 100u);
+	if (c->fmt == REPORT_CSV) {
+		fprintf(c->out, "%lld,", (long long)r->cdr);
+		report_csv_field(c->out, r->source, strlen(r->source));
+		fputc(',', c->out);
+		report_csv_field(c->out, r->record_key, strlen(r->record_key));
+		fputc(',', c->out);
+		report_csv_field(c->out, r->account, strlen(r->account));
+		fprintf(c->out, ",%s,", when);
+		report_csv_field(c->out, r->callee, strlen(r->callee));
+		fputc(',', c->out);
+		report_csv_field(c->out, r->reason, strlen(r->reason));
+		fputc('\n', c->out);
+	} else {
+		fprintf(c->out, "cdr %lld %s %s account \"%s\" to %s: %s\n", (long long)r->cdr,
+		    r->source, when, r->account, r->callee, r->reason);
+	}
+	return 0;
+}
+
+int
+report_unrated(struct store *s, FILE *out, enum report_format fmt,
+    const char *period, struct terr *e)
+{
+	struct unrated_ctx c = { out, fmt };
+
+	if (fmt == REPORT_CSV)
+		fputs("cdr,source,record_key,account,start,callee,reason\n", out);
+	return store_each_unrated(s, period, unrated_row, &c, e) < 0 ? -1 : 0;
 }

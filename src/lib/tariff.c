@@ -429,6 +429,7 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 {
 	static const char *const cols[] = { "key", "value", NULL };
 	struct rows r;
+	int currency_seen = 0;
 
 	if (rows_open(&r, p, TF_PACKAGE, cols, err) != 0)
 		return;
@@ -441,6 +442,7 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 			else
 				t->reseller = dup(v);
 		} else if (strcmp(k, "currency") == 0) {
+			currency_seen = 1;
 			if ((t->currency_decimals = money_currency_decimals(v)) < 0)
 				ERR(&r, 1, "unknown currency \"%s\"", v);
 			else
@@ -453,7 +455,7 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 	}
 	if (t->reseller == NULL)
 		perr(err, TF_PACKAGE, 0, NULL, "no reseller");
-	if (t->currency == NULL)
+	if (!currency_seen)
 		perr(err, TF_PACKAGE, 0, NULL, "no currency");
 	rows_close(&r);
 }
@@ -816,8 +818,11 @@ parse_tiers(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *
 				    (long long)tr.above), bad = 1;
 		}
 		bad |= get_money(&r, 7, 0, &tr.price) != 0;
-		if (bad)
+		if (bad) {
+			if ((si = FIND(t->tiers, t->ntiers, col(&r, 0))) >= 0)
+				t->tiers[si].broken = 1;
 			continue;
+		}
 		if ((si = FIND(t->tiers, t->ntiers, col(&r, 0))) < 0) {
 			s.name = dup(col(&r, 0));
 			*(struct tier_set *)grow(&t->tiers, &t->ntiers, sizeof s) = s;
@@ -837,14 +842,14 @@ parse_tiers(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *
 
 		if (ts->ntiers && expect < 0)
 			ERR(&r, 5, "tier set \"%s\" already has an unbounded last tier",
-			    ts->name);
+			    ts->name), ts->broken = 1;
 		else if (tr.above < expect)
 			ERR(&r, 5, "overlapping tiers: %lld is below the previous upto %lld",
-			    (long long)tr.above, (long long)expect);
+			    (long long)tr.above, (long long)expect), ts->broken = 1;
 		else if (tr.above > expect)
 			ERR(&r, 5, "gap between tiers: %lld does not follow %lld",
-			    (long long)tr.above, (long long)expect);
-		else
+			    (long long)tr.above, (long long)expect), ts->broken = 1;
+		else if (!ts->broken)
 			*(struct tier *)grow(&ts->tiers, &ts->ntiers, sizeof tr) = tr;
 	}
 	rows_close(&r);
@@ -1034,7 +1039,8 @@ tariff_parse(const struct tariff_pkg *p, struct tariff_errors *errs)
 	parse_rates(t, p, errs);
 	parse_tiers(t, p, errs);
 	for (int i = 0; i < t->ntiers; i++)
-		if (t->tiers[i].ntiers && t->tiers[i].tiers[t->tiers[i].ntiers - 1].upto >= 0)
+		if (!t->tiers[i].broken && t->tiers[i].ntiers &&
+		    t->tiers[i].tiers[t->tiers[i].ntiers - 1].upto >= 0)
 			perr(errs, TF_TIERS, 0, NULL, "tier set \"%s\": the last tier needs an "
 			    "empty upto (no upper bound)", t->tiers[i].name);
 	parse_plans(t, p, errs);
@@ -1295,10 +1301,15 @@ tariff_pkg_diff(const struct tariff_pkg *a, const struct tariff_pkg *b,
 				continue;
 			}
 			ndiff++;
-			if (c < 0)
-				fn('-', file_names[f], x.row[i++], arg);
-			else
-				fn('+', file_names[f], y.row[j++], arg);
+			if (c < 0) {
+				if (fn)
+					fn('-', file_names[f], x.row[i], arg);
+				i++;
+			} else {
+				if (fn)
+					fn('+', file_names[f], y.row[j], arg);
+				j++;
+			}
 		}
 		rowset_release(&x);
 		rowset_release(&y);

@@ -1,0 +1,82 @@
+/* money: exact decimal parsing, formatting, and the named roundings. */
+#include <criterion/criterion.h>
+
+#include "tally/money.h"
+
+Test(money, parse_decimal_text)
+{
+	money m;
+
+	cr_assert_eq(money_parse("0.13", &m), 0);
+	cr_expect_eq(m, 130000);
+	cr_assert_eq(money_parse("500", &m), 0);
+	cr_expect_eq(m, 500000000);
+	cr_assert_eq(money_parse("1.234567", &m), 0);
+	cr_expect_eq(m, 1234567);
+	cr_assert_eq(money_parse("-4.5", &m), 0);
+	cr_expect_eq(m, -4500000);
+	cr_expect_eq(money_parse("1.2345678", &m), -1);	/* 7 decimals */
+	cr_expect_eq(money_parse("", &m), -1);
+	cr_expect_eq(money_parse("1.", &m), -1);
+	cr_expect_eq(money_parse("1e3", &m), -1);
+	cr_expect_eq(money_parse("1,5", &m), -1);
+	cr_expect_eq(money_parse("99999999999999", &m), -1);	/* past int64 micro-units */
+}
+
+Test(money, format_keeps_minor_unit_and_real_digits)
+{
+	char b[32];
+
+	money_format(500000000, 0, b);
+	cr_expect_str_eq(b, "500");
+	money_format(100000, 2, b);
+	cr_expect_str_eq(b, "0.10");
+	money_format(1666, 2, b);
+	cr_expect_str_eq(b, "0.001666");
+	money_format(-1500000, 2, b);
+	cr_expect_str_eq(b, "-1.50");
+	money_format(0, 0, b);
+	cr_expect_str_eq(b, "0");
+}
+
+/* x60: an exact amount in sixtieths of a micro-unit (price * seconds). */
+Test(money, per_second_charge_rounds_once)
+{
+	/* 500 VND/min for 7 s = 3500/60 VND = 58.333... VND */
+	money_x60 x = (money_x60)500000000 * 7;
+
+	cr_expect_eq(money_round(x, ROUND_FULL, 0), 58333333);
+	cr_expect_eq(money_round(x, ROUND_HALF_UP, 0), 58000000);
+	cr_expect_eq(money_round(x, ROUND_UP, 0), 59000000);
+	cr_expect_eq(money_round(x, ROUND_DOWN, 0), 58000000);
+	/* 0.13 CNY/min for 7 s = 0.91/60 CNY = 0.0151666... CNY */
+	x = (money_x60)130000 * 7;
+	cr_expect_eq(money_round(x, ROUND_HALF_UP, 2), 20000);
+	cr_expect_eq(money_round(x, ROUND_UP, 2), 20000);
+	cr_expect_eq(money_round(x, ROUND_DOWN, 2), 10000);
+	cr_expect_eq(money_round(x, ROUND_FULL, 2), 15167);	/* 15166.67 half-up */
+}
+
+Test(money, exactly_half)
+{
+	/* 30 VND/min for 1 s = 0.5 VND */
+	money_x60 x = (money_x60)30000000 * 1;
+
+	cr_expect_eq(money_round(x, ROUND_HALF_UP, 0), 1000000);
+	cr_expect_eq(money_round(x, ROUND_UP, 0), 1000000);
+	cr_expect_eq(money_round(x, ROUND_DOWN, 0), 0);
+	/* 0.10 CNY/min for 3 s = 0.005 CNY: half a fen */
+	x = (money_x60)100000 * 3;
+	cr_expect_eq(money_round(x, ROUND_HALF_UP, 2), 10000);
+	cr_expect_eq(money_round(x, ROUND_DOWN, 2), 0);
+	/* half a micro-unit under "full": 1 s at 0.00003 per minute */
+	x = (money_x60)30 * 1;
+	cr_expect_eq(money_round(x, ROUND_FULL, 0), 1);
+}
+
+Test(money, currencies)
+{
+	cr_expect_eq(money_currency_decimals("VND"), 0);
+	cr_expect_eq(money_currency_decimals("CNY"), 2);
+	cr_expect_eq(money_currency_decimals("XXX"), -1);
+}

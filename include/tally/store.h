@@ -125,9 +125,12 @@ int store_test_periods_after(struct store *s, const char *payer, const char *per
 /* Test seconds a payer used in periods before `period`. */
 int store_test_used_before(struct store *s, const char *payer, const char *period,
     int64_t *out, struct terr *e);
-/* The CDRs of a group (already rated there and not moving, plus the work
- * list's), in rating order: start, source, record key. */
-int store_each_group_cdr(struct store *s, const char *payer, const char *period,
+/* Add a group's already rated CDRs to the work list (those not there). */
+int store_work_add_group(struct store *s, const char *payer, const char *period,
+    struct terr *e);
+/* Every CDR of the work list with its group, in rating order: payer,
+ * period, start, source, record key. */
+int store_each_work_cdr(struct store *s,
     int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e);
 /* Replace a CDR's rating. version 0 = none (unknown account). */
 int store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,

@@ -122,8 +122,9 @@ struct taccount {
 	char *id;
 	int plan;
 	char *tzname;
-	struct tz *tz;
+	struct tz *tz;		/* shared by accounts of one zone: tariff->zones */
 	int32_t created;	/* YYYYMMDD */
+	int line;		/* in accounts.csv, for messages */
 };
 
 struct tnumber {
@@ -149,6 +150,7 @@ struct tariff {
 	struct plan *plans;	int nplans;
 	struct taccount *accounts; int naccounts;	/* sorted by id */
 	struct tnumber *numbers; int nnumbers;	/* sorted by number */
+	struct tz **zones;	int nzones;	/* one per zone name in use */
 	struct trie_node *nodes; int nnodes, nodecap;
 	void *md;		/* pcre2_match_data * */
 };

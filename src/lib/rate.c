@@ -113,7 +113,10 @@ rate_payer(const struct tariff *t, const struct cdr *c, struct rate_result *res)
 	res->destination = res->prefix = "";
 	res->seconds = c->billsec;
 	if ((acct = tariff_account(t, c->account)) < 0) {
-		set_status(res, RS_UNRATED, "unknown account \"%.64s\"", c->account);
+		if (c->account[0] == '\0')
+			set_status(res, RS_UNRATED, "no account");
+		else
+			set_status(res, RS_UNRATED, "unknown account \"%.64s\"", c->account);
 		return -1;
 	}
 	res->payer = acct;

@@ -281,41 +281,43 @@ has_volume(const struct tariff *t)
 	return 0;
 }
 
+/* Rate one group's CDRs (in rating order) and store the results. */
 static int
-rate_group(struct job *j, const struct group *g)
+rate_group(struct job *j, const char *payer, const char *period, struct members *ms)
 {
-	struct members ms = { NULL, 0, 0, j->e };
 	struct rate_state st = { 0 };
 	struct rate_result res;
-	int a = -1, ti = tariff_set_find(&j->ts, g->payer, &a), rc = -1;
+	int a = -1, ti = tariff_set_find(&j->ts, payer, &a), rc = -1;
 	const struct tariff *t = ti >= 0 ? j->ts.t[ti] : NULL;
 	int64_t test_before = 0;
 
-	if (store_each_group_cdr(j->s, g->payer, g->period, on_member, &ms, j->e) != 0 ||
-	    store_test_used_before(j->s, g->payer, g->period, &test_before, j->e) != 0)
+	/* test minutes carry over from earlier periods (already re-rated in
+	 * this run: groups come in payer, period order) */
+	if (t && t->plans[t->accounts[a].plan].test_seconds > 0 &&
+	    store_test_used_before(j->s, payer, period, &test_before, j->e) != 0)
 		goto out;
 	if (t && has_volume(t)) {
 		/* pass 1: the period's totals, which volume tiers price by */
 		st.counting_only = 1;
 		st.test_used = test_before;
-		for (int i = 0; i < ms.n; i++)
-			rate_cdr(t, &ms.m[i].c, &st, NULL, &res);
+		for (int i = 0; i < ms->n; i++)
+			rate_cdr(t, &ms->m[i].c, &st, NULL, &res);
 		for (int i = 0; i < st.ncounters; i++)
 			st.counters[i].seconds = 0;
 		st.counting_only = 0;
 	}
 	st.test_used = test_before;
-	for (int i = 0; i < ms.n; i++) {
+	for (int i = 0; i < ms->n; i++) {
 		const char *cls = NULL;
 
 		if (t) {
-			rate_cdr(t, &ms.m[i].c, &st, NULL, &res);
+			rate_cdr(t, &ms->m[i].c, &st, NULL, &res);
 			cls = res.cls >= 0 ? t->classes[res.cls].name : NULL;
 		} else {
-			rate_payer(&(struct tariff){ 0 }, &ms.m[i].c, &res);
+			rate_payer(&(struct tariff){ 0 }, &ms->m[i].c, &res);
 		}
-		if (store_rating_put(j->s, ms.m[i].id, t ? j->ts.version[ti] : 0, g->payer,
-		    g->period, cls, &res, j->e) != 0)
+		if (store_rating_put(j->s, ms->m[i].id, t ? j->ts.version[ti] : 0, payer,
+		    period, cls, &res, j->e) != 0)
 			goto out;
 		j->sum->cdrs++;
 		if (res.status == RS_RATED)
@@ -329,8 +331,54 @@ rate_group(struct job *j, const struct group *g)
 	rc = 0;
 out:
 	rate_state_release(&st);
-	members_release(&ms);
 	return rc;
+}
+
+/* The work list arrives in group order: gather a group, rate it, go on. */
+struct stream {
+	struct job *j;
+	struct members ms;
+	char *payer;
+	char period[8];
+};
+
+static int
+flush_group(struct stream *sm)
+{
+	int rc = 0;
+
+	if (sm->ms.n > 0)
+		rc = rate_group(sm->j, sm->payer, sm->period, &sm->ms);
+	members_release(&sm->ms);
+	memset(&sm->ms, 0, sizeof sm->ms);
+	sm->ms.e = sm->j->e;
+	return rc;
+}
+
+static int
+on_work(const struct stored_cdr *sc, void *arg)
+{
+	struct stream *sm = arg;
+
+	if (sm->payer == NULL || strcmp(sm->payer, sc->payer) != 0 ||
+	    strcmp(sm->period, sc->period) != 0) {
+		if (flush_group(sm) != 0)
+			return -1;
+		free(sm->payer);
+		if ((sm->payer = strdup(sc->payer)) == NULL)
+			return terr_set(sm->j->e, "out of memory");
+		tally_strlcpy(sm->period, sc->period, sizeof sm->period);
+	}
+	return on_member(sc, &sm->ms);
+}
+
+/* Does this payer's plan give test minutes (whose use carries over)? */
+static int
+has_test_minutes(const struct job *j, const char *payer)
+{
+	int a, ti = tariff_set_find(&j->ts, payer, &a);
+
+	return ti >= 0 && j->ts.t[ti]->plans[j->ts.t[ti]->accounts[a].plan].test_seconds > 0;
 }
 
 int
@@ -355,15 +403,30 @@ rate_run(struct store *s, const char *period, const char *account,
 		struct cascade c = { &j, j.groups[i].payer };
 		char p[8];
 
+		if (!has_test_minutes(&j, c.payer))
+			continue;
 		tally_strlcpy(p, j.groups[i].period, sizeof p);
 		if (store_test_periods_after(s, c.payer, p, on_test_period, &c, e) != 0)
 			goto fail;
 	}
+	/* Each dirty group is re-rated whole: its other CDRs join the work. */
 	qsort(j.groups, (size_t)j.ngroups, sizeof *j.groups, by_group);
 	for (int i = 0; i < j.ngroups; i++) {
 		if (i > 0 && by_group(&j.groups[i - 1], &j.groups[i]) == 0)
 			continue;
-		if (rate_group(&j, &j.groups[i]) != 0)
+		if (store_work_add_group(s, j.groups[i].payer, j.groups[i].period, e) != 0)
+			goto fail;
+	}
+	{
+		struct stream sm = { .j = &j, .ms = { NULL, 0, 0, e } };
+		int src = store_each_work_cdr(s, on_work, &sm, e);
+
+		if (src == 0)
+			src = flush_group(&sm);
+		else
+			members_release(&sm.ms);
+		free(sm.payer);
+		if (src != 0)
 			goto fail;
 	}
 	if (store_commit(s, e) != 0)

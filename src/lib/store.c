@@ -138,7 +138,8 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[S_NSTMT];	/* prepared on first use, reused */
-	sqlite3_stmt *st_rating, *st_piece, *st_piece_del;	/* hot in tally-rate */
+	/* hot in tally-rate: prepared once per run */
+	sqlite3_stmt *st_rating, *st_piece, *st_piece_del, *st_work, *st_work_group;
 };
 
 const char *
@@ -242,7 +243,8 @@ store_open(const char *path, enum store_mode mode, struct terr *e)
 	 * during its one transaction (3x faster ingest); it is also the
 	 * bound on the store's memory, whatever the size of the file. */
 	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	    " PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768", e) != 0 ||
+	    " PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;"
+	    " PRAGMA temp_store = MEMORY", e) != 0 ||
 	    migrate(s, e) != 0)
 		goto fail;
 	return s;
@@ -261,6 +263,8 @@ store_close(struct store *s)
 	sqlite3_finalize(s->st_rating);
 	sqlite3_finalize(s->st_piece);
 	sqlite3_finalize(s->st_piece_del);
+	sqlite3_finalize(s->st_work);
+	sqlite3_finalize(s->st_work_group);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -820,18 +824,17 @@ int
 store_work_add(struct store *s, int64_t cdr, const char *payer, const char *period,
     struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO temp.rate_work (cdr_id, payer,"
-	    " period) VALUES (?1, ?2, ?3)", e);
-	int rc;
+	sqlite3_stmt *st = s->st_work ? s->st_work : (s->st_work = prep(s,
+	    "INSERT OR REPLACE INTO temp.rate_work (cdr_id, payer, period)"
+	    " VALUES (?1, ?2, ?3)", e));
 
 	if (st == NULL)
 		return -1;
+	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, cdr);
 	sqlite3_bind_text(st, 2, payer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s, e, "add work");
+	return step_done(s, st, "add work", e);
 }
 
 int
@@ -858,7 +861,7 @@ store_test_used_before(struct store *s, const char *payer, const char *period,
 {
 	sqlite3_stmt *st = prep(s, "SELECT coalesce(sum(p.seconds), 0) FROM rating r JOIN"
 	    " rating_piece p ON p.cdr_id = r.cdr_id WHERE r.payer = ?1 AND r.period < ?2"
-	    " AND p.kind = 'test' AND r.cdr_id NOT IN (SELECT cdr_id FROM temp.rate_work)", e);
+	    " AND p.kind = 'test'", e);
 	int rc;
 
 	if (st == NULL)
@@ -872,27 +875,41 @@ store_test_used_before(struct store *s, const char *payer, const char *period,
 }
 
 int
-store_each_group_cdr(struct store *s, const char *payer, const char *period,
-    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e)
+store_work_add_group(struct store *s, const char *payer, const char *period,
+    struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS " FROM cdr c WHERE c.id IN"
-	    " (SELECT cdr_id FROM rating WHERE payer = ?1 AND period = ?2 AND cdr_id NOT IN"
-	    "  (SELECT cdr_id FROM temp.rate_work)"
-	    "  UNION SELECT cdr_id FROM temp.rate_work WHERE payer = ?1 AND period = ?2)"
-	    " ORDER BY c.start_ts, c.source, c.record_key", e);
+	sqlite3_stmt *st = s->st_work_group ? s->st_work_group : (s->st_work_group = prep(s,
+	    "INSERT OR IGNORE INTO temp.rate_work (cdr_id, payer, period)"
+	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2", e));
+
+	if (st == NULL)
+		return -1;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	return step_done(s, st, "add group to work", e);
+}
+
+int
+store_each_work_cdr(struct store *s, int (*fn)(const struct stored_cdr *, void *),
+    void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", w.payer, w.period FROM"
+	    " temp.rate_work w JOIN cdr c ON c.id = w.cdr_id"
+	    " ORDER BY w.payer, w.period, c.start_ts, c.source, c.record_key", e);
 	int rc, stop = 0;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct stored_cdr sc;
 
 		row_cdr(st, &sc);
+		sc.payer = text(st, 16);
+		sc.period = text(st, 17);
 		stop = fn(&sc, arg);
 	}
-	return walk_end(s, st, rc, stop, "list group CDRs", e);
+	return walk_end(s, st, rc, stop, "list work", e);
 }
 
 static const char *const status_names[] = {

@@ -947,7 +947,10 @@ parse_plan_classes(struct tariff *t, const struct tariff_pkg *p, struct tariff_e
 static int
 by_account(const void *a, const void *b)
 {
-	return strcmp(((const struct taccount *)a)->id, ((const struct taccount *)b)->id);
+	const struct taccount *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
 static void
@@ -965,23 +968,34 @@ parse_accounts(struct tariff *t, const struct tariff_pkg *p, struct tariff_error
 
 		if (!valid_name(col(&r, 0)))
 			ERR(&r, 0, "\"%s\" is not an account id", col(&r, 0)), bad = 1;
-		for (int i = 0; i < t->naccounts && !bad; i++)
-			if (strcmp(t->accounts[i].id, col(&r, 0)) == 0)
-				ERR(&r, 0, "account \"%s\" listed twice", col(&r, 0)), bad = 1;
 		if ((a.plan = FIND(t->plans, t->nplans, col(&r, 1))) < 0)
 			ERR(&r, 1, "unknown plan \"%s\"", col(&r, 1)), bad = 1;
-		if ((a.tz = tz_open(col(&r, 2), &te)) == NULL)
-			ERR(&r, 2, "%s", te.msg), bad = 1;
-		bad |= get_date(&r, 3, &a.created) != 0;
-		if (bad) {
-			tz_free(a.tz);
-			continue;
+		/* one zone object per name: each holds 256 KiB of caches */
+		for (int i = 0; i < t->nzones && !a.tz; i++)
+			if (strcmp(tz_name(t->zones[i]), col(&r, 2)) == 0)
+				a.tz = t->zones[i];
+		if (a.tz == NULL) {
+			if ((a.tz = tz_open(col(&r, 2), &te)) == NULL)
+				ERR(&r, 2, "%s", te.msg), bad = 1;
+			else
+				*(struct tz **)grow(&t->zones, &t->nzones, sizeof a.tz) = a.tz;
 		}
+		bad |= get_date(&r, 3, &a.created) != 0;
+		if (bad)
+			continue;
 		a.id = dup(col(&r, 0));
 		a.tzname = dup(col(&r, 2));
+		a.line = (int)r.line;
 		*(struct taccount *)grow(&t->accounts, &t->naccounts, sizeof a) = a;
 	}
+	/* sorted, twice-listed accounts are neighbours (stable by line: the
+	 * sort compares lines for equal ids) */
 	qsort(t->accounts, (size_t)t->naccounts, sizeof *t->accounts, by_account);
+	for (int i = 1; i < t->naccounts; i++)
+		if (strcmp(t->accounts[i - 1].id, t->accounts[i].id) == 0)
+			perr(err, TF_ACCOUNTS, (uint64_t)t->accounts[i].line, "account",
+			    "account \"%s\" listed twice (first on line %d)",
+			    t->accounts[i].id, t->accounts[i - 1].line);
 	rows_close(&r);
 }
 
@@ -1102,9 +1116,11 @@ tariff_free(struct tariff *t)
 	for (int i = 0; i < t->naccounts; i++) {
 		free(t->accounts[i].id);
 		free(t->accounts[i].tzname);
-		tz_free(t->accounts[i].tz);
 	}
 	free(t->accounts);
+	for (int i = 0; i < t->nzones; i++)
+		tz_free(t->zones[i]);
+	free(t->zones);
 	for (int i = 0; i < t->nnumbers; i++)
 		free(t->numbers[i].number);
 	free(t->numbers);

@@ -128,11 +128,15 @@ int store_test_used_before(struct store *s, const char *payer, const char *perio
 /* Add a group's already rated CDRs to the work list (those not there). */
 int store_work_add_group(struct store *s, const char *payer, const char *period,
     struct terr *e);
+/* Drop the pieces of every CDR on the work list, before rating puts new
+ * ones (one statement instead of one per CDR). */
+int store_work_clear_pieces(struct store *s, struct terr *e);
 /* Every CDR of the work list with its group, in rating order: payer,
  * period, start, source, record key. */
 int store_each_work_cdr(struct store *s,
     int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e);
-/* Replace a CDR's rating. version 0 = none (unknown account). */
+/* Replace a CDR's rating and add its pieces (clear old pieces first with
+ * store_work_clear_pieces).  version 0 = none (unknown account). */
 int store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
     const char *period, const char *cls, const struct rate_result *r, struct terr *e);
 

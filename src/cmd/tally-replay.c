@@ -81,7 +81,7 @@ main(int argc, char **argv)
 		case 'b': if (number("--batch", optarg, &batch) != 0) return 2; break;
 		case 't': if (number("--tariff", optarg, &version) != 0) return 2; break;
 		case 'f':
-			if (report_format_parse(optarg, &fmt) != 0) {
+			if (report_format_parse(optarg, &fmt) != 0 || fmt == REPORT_JSON) {
 				fprintf(stderr, "%s: --format %s: expected text or csv\n",
 				    progname, optarg);
 				return 2;

@@ -63,6 +63,7 @@ cmd_validate(const char *dir)
 	return 0;
 }
 
+/* Exit 1: the package is invalid or refused; 2: the store failed. */
 static int
 cmd_load(struct store *s, const char *dir)
 {
@@ -71,7 +72,7 @@ cmd_load(struct store *s, const char *dir)
 	struct terr e;
 	char sha[65], owner[128];
 	int64_t id;
-	int found, rc = 1;
+	int found, rc = 2;
 
 	if (t == NULL)
 		return 1;
@@ -94,6 +95,7 @@ cmd_load(struct store *s, const char *dir)
 		if (own > 0 && strcmp(owner, t->reseller) != 0) {
 			terr_set(&e, "%s: account %s belongs to reseller %s, not %s; nothing "
 			    "loaded", dir, t->accounts[i].id, owner, t->reseller);
+			rc = 1;
 			goto fail;
 		}
 	}

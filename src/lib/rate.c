@@ -213,9 +213,9 @@ static void
 tier_label(const struct tier *tr, char *buf, size_t len)
 {
 	if (tr->upto < 0)
-		snprintf(buf, len, "tier %lld-", (long long)tr->above);
+		snprintf(buf, len, "%lld-", (long long)tr->above);
 	else
-		snprintf(buf, len, "tier %lld-%lld", (long long)tr->above, (long long)tr->upto);
+		snprintf(buf, len, "%lld-%lld", (long long)tr->above, (long long)tr->upto);
 }
 
 /* Price `secs` seconds by a tier set from counter position `pos`. */

@@ -417,6 +417,8 @@ rate_run(struct store *s, const char *period, const char *account,
 		if (store_work_add_group(s, j.groups[i].payer, j.groups[i].period, e) != 0)
 			goto fail;
 	}
+	if (store_work_clear_pieces(s, e) != 0)
+		goto fail;
 	{
 		struct stream sm = { .j = &j, .ms = { NULL, 0, 0, e } };
 		int src = store_each_work_cdr(s, on_work, &sm, e);

@@ -83,8 +83,12 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  id TEXT PRIMARY KEY,"
 	"  reseller TEXT NOT NULL,"
 	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id));"
+	/* Rows are appended in rating order (payer, period, start), not CDR
+	 * order: a rowid key keeps those appends sequential, the small index
+	 * on cdr_id takes the random part. */
 	"CREATE TABLE rating ("
-	"  cdr_id INTEGER PRIMARY KEY REFERENCES cdr(id),"
+	"  id INTEGER PRIMARY KEY,"
+	"  cdr_id INTEGER NOT NULL UNIQUE REFERENCES cdr(id),"
 	"  version_id INTEGER REFERENCES tariff_version(id),"
 	"  payer TEXT NOT NULL,"
 	"  period TEXT NOT NULL,"
@@ -107,8 +111,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  label TEXT NOT NULL,"
 	"  seconds INTEGER NOT NULL,"
 	"  price INTEGER NOT NULL,"
-	"  exact INTEGER NOT NULL,"
-	"  PRIMARY KEY (cdr_id, seq));",
+	"  exact INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX rating_piece_cdr ON rating_piece(cdr_id, seq);",
 };
 
 enum stmt {
@@ -139,7 +143,7 @@ struct store {
 	char *path;
 	sqlite3_stmt *st[S_NSTMT];	/* prepared on first use, reused */
 	/* hot in tally-rate: prepared once per run */
-	sqlite3_stmt *st_rating, *st_piece, *st_piece_del, *st_work, *st_work_group;
+	sqlite3_stmt *st_rating, *st_piece, *st_work, *st_work_group;
 };
 
 const char *
@@ -262,7 +266,6 @@ store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_finalize(s->st_rating);
 	sqlite3_finalize(s->st_piece);
-	sqlite3_finalize(s->st_piece_del);
 	sqlite3_finalize(s->st_work);
 	sqlite3_finalize(s->st_work_group);
 	sqlite3_close(s->db);
@@ -674,13 +677,14 @@ store_tariff_files(struct store *s, int64_t version, struct tariff_pkg *p,
 {
 	sqlite3_stmt *st = prep(s, "SELECT name, content FROM tariff_file"
 	    " WHERE version_id = ?1", e);
-	int rc;
+	int rc, nfiles = 0;
 
 	memset(p, 0, sizeof *p);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, version);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nfiles++;
 		for (int i = 0; i < TF_NFILES; i++) {
 			size_t n = (size_t)sqlite3_column_bytes(st, 1);
 
@@ -701,6 +705,8 @@ store_tariff_files(struct store *s, int64_t version, struct tariff_pkg *p,
 		tariff_pkg_release(p);
 		return db_error(s, e, "read tariff files");
 	}
+	if (nfiles == 0)
+		return terr_set(e, "%s: no tariff version %lld", s->path, (long long)version);
 	return 0;
 }
 
@@ -891,6 +897,13 @@ store_work_add_group(struct store *s, const char *payer, const char *period,
 }
 
 int
+store_work_clear_pieces(struct store *s, struct terr *e)
+{
+	return exec(s, "DELETE FROM rating_piece WHERE cdr_id IN"
+	    " (SELECT cdr_id FROM temp.rate_work)", e);
+}
+
+int
 store_each_work_cdr(struct store *s, int (*fn)(const struct stored_cdr *, void *),
     void *arg, struct terr *e)
 {
@@ -929,13 +942,11 @@ store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *paye
 	    " class, destination, prefix, seconds, billed_seconds, amount, reason, tier_pos,"
 	    " test_used, volume_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 	    " ?12, ?13, ?14, ?15)", e));
-	sqlite3_stmt *del = s->st_piece_del ? s->st_piece_del : (s->st_piece_del = prep(s,
-	    "DELETE FROM rating_piece WHERE cdr_id = ?1", e));
 	sqlite3_stmt *ins = s->st_piece ? s->st_piece : (s->st_piece = prep(s,
 	    "INSERT INTO rating_piece (cdr_id, seq, kind, label, seconds, price, exact)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", e));
 
-	if (st == NULL || del == NULL || ins == NULL)
+	if (st == NULL || ins == NULL)
 		return -1;
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, cdr);
@@ -957,10 +968,6 @@ store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *paye
 	sqlite3_bind_int64(st, 14, r->before.test_used);
 	sqlite3_bind_int64(st, 15, r->before.volume_total);
 	if (step_done(s, st, "put rating", e) != 0)
-		return -1;
-	sqlite3_reset(del);
-	sqlite3_bind_int64(del, 1, cdr);
-	if (step_done(s, del, "clear pieces", e) != 0)
 		return -1;
 	for (int i = 0; i < r->npieces; i++) {
 		const struct rate_piece *p = &r->pieces[i];

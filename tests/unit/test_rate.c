@@ -201,9 +201,9 @@ Test(rate, tier_boundary_graduated, .init = setup, .fini = teardown)
 	cr_expect_eq(r.amount, VND(999 * 500));
 	rate_cdr(t, &b, &st, NULL, &r);
 	cr_assert_eq(r.npieces, 2);
-	cr_expect_str_eq(r.pieces[0].label, "tier 0-1000");
+	cr_expect_str_eq(r.pieces[0].label, "0-1000");
 	cr_expect_eq(r.pieces[0].seconds, 60);
-	cr_expect_str_eq(r.pieces[1].label, "tier 1000-5000");
+	cr_expect_str_eq(r.pieces[1].label, "1000-5000");
 	cr_expect_eq(r.pieces[1].seconds, 60);
 	cr_expect_eq(r.amount, VND(980));
 	cr_expect_eq(r.before.tier_pos, 999 * 60);

@@ -79,6 +79,9 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/numbering
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(BINDIR)/; done
 	install -m 644 tariffs/numbering/*.csv $(DESTDIR)$(DATADIR)/numbering/
+	for d in tariffs/*/; do n=$$(basename $$d); [ $$n = numbering ] && continue; \
+		mkdir -p $(DESTDIR)$(DATADIR)/tariffs/$$n; \
+		install -m 644 $$d*.csv $(DESTDIR)$(DATADIR)/tariffs/$$n/; done
 	for m in $(MANS); do s=$${m##*.}; mkdir -p $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 

@@ -1,7 +1,7 @@
 # Every program: --help, --version, and usage errors with status 2.
 . tests/cli/lib.sh
 
-for p in tally-ingest tally-report; do
+for p in tally-ingest tally-report tally-tariff tally-rate tally-replay; do
 	run 0 "$p --help exits 0" $p --help
 	contains "$p --help prints usage" "$T/out" "usage: $p"
 	run 0 "$p --version exits 0" $p --version
@@ -26,3 +26,14 @@ check "no store created by a usage error" "absent" "$([ -e "$TALLY_DB" ] && echo
 run 2 "report unknown name" tally-report balances
 run 2 "report bad format" tally-report reconcile --format pdf
 run 2 "report --batch with reconcile" tally-report reconcile --batch 1
+
+run 2 "tariff without a command" tally-tariff
+run 2 "tariff diff needs two versions" tally-tariff diff 1
+run 2 "tariff --reseller with validate" tally-tariff --reseller r validate tariffs/cn-400
+run 2 "rate with a bad period" tally-rate --period 2026-13
+run 2 "rate with stray arguments" tally-rate now
+run 2 "replay without --batch" tally-replay
+run 2 "replay json" tally-replay --batch 1 --format json
+run 2 "usage without --period" tally-report usage
+run 2 "unrated with --account" tally-report unrated --account a
+run 2 "json for reconcile" tally-report reconcile --format json

@@ -162,3 +162,29 @@ Test(store, counts_must_reconcile, .init = fresh, .fini = cleanup)
 	store_rollback(s);
 	store_close(s);
 }
+
+Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+	struct cdr c = sample_cdr("k1");
+	int64_t b;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "src", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_assert_eq(store_cdr_add(s, "src", b, 1, &c, &e), 1);
+	cr_assert_eq(store_commit(s, &e), 0);
+	store_close(s);
+	/* make it what version 1 wrote: no tariff or rating tables */
+	raw_sql("DROP TABLE rating_piece; DROP TABLE rating; DROP TABLE account;"
+	    " DROP TABLE tariff_file; DROP TABLE tariff_version; PRAGMA user_version = 1");
+	cr_assert_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'rating'"), 0);
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), 2);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('rating',"
+	    " 'rating_piece', 'tariff_version', 'tariff_file', 'account')"), 5);
+	cr_expect_eq(count("SELECT count(*) FROM cdr"), 1);
+}

@@ -1,0 +1,51 @@
+# tally-tariff: validate reports every problem at once; load, list, diff;
+# a reseller cannot touch another reseller's accounts.
+. tests/cli/lib.sh
+
+run 0 "validate the Vietnamese package" tally-tariff validate tariffs/vn-hotline
+contains "validate names the reseller" "$T/out" "reseller mobi-bl, VND"
+run 0 "validate the Chinese package" tally-tariff validate tariffs/cn-400
+
+# A broken copy: four independent mistakes, all reported, with file:line:column.
+cp -r tariffs/vn-hotline "$T/bad"
+sed -i 's/^currency,VND/currency,VNX/' "$T/bad/package.csv"
+printf 'tollfree,+841800,the same prefix again,100,,6,6,,,2026-06-01,\n' >>"$T/bad/rates.csv"
+printf 'nosuch,onnet,free\n' >>"$T/bad/plan_classes.csv"
+printf 'newco,hotline,Asia/Ho_Chi_Minh,2026-13-01\n' >>"$T/bad/accounts.csv"
+run 1 "validate a broken package exits 1" tally-tariff validate "$T/bad"
+contains "unknown currency, with file:line:column" "$T/err" \
+    "package.csv:$(grep -n '^currency' "$T/bad/package.csv" | cut -d: -f1):value: unknown currency \"VNX\""
+contains "unknown plan named" "$T/err" "plan_classes.csv:$(wc -l <"$T/bad/plan_classes.csv"):plan: unknown plan \"nosuch\""
+contains "bad date named" "$T/err" "accounts.csv:$(wc -l <"$T/bad/accounts.csv"):created: \"2026-13-01\" is not a date"
+grep -q "rates.csv:$(wc -l <"$T/bad/rates.csv"):prefix: prefix \"+841800\" already has a rate for these dates in deck \"tollfree\"" "$T/err"
+check "same prefix for the same dates reported" 0 $?
+contains "problems counted" "$T/err" "4 problems"
+run 1 "load refuses an invalid package" tally-tariff load "$T/bad"
+check "nothing stored from an invalid package" 0 "$(sqlite3 "$TALLY_DB" 'SELECT count(*) FROM tariff_version' 2>/dev/null || echo 0)"
+
+run 0 "load" tally-tariff load tariffs/vn-hotline
+contains "load prints the version" "$T/out" "version 1: mobi-bl, sha256"
+run 0 "load the same content again" tally-tariff load tariffs/vn-hotline
+contains "same content is not a new version" "$T/out" "already loaded as version 1"
+
+# Another reseller's package that lists one of mobi-bl's accounts.
+cp -r tariffs/cn-400 "$T/thief"
+printf 'hcm-sales,annual-010,Asia/Shanghai,2026-01-01\n' >>"$T/thief/accounts.csv"
+run 1 "a package touching another reseller's account is refused" tally-tariff load "$T/thief"
+contains "refusal names the account and its owner" "$T/err" "account hcm-sales belongs to reseller mobi-bl, not qiaohao-400; nothing loaded"
+check "refused load stored nothing" 1 "$(sqlite3 "$TALLY_DB" 'SELECT count(*) FROM tariff_version')"
+check "the account still belongs to mobi-bl" mobi-bl "$(sqlite3 "$TALLY_DB" "SELECT reseller FROM account WHERE id = 'hcm-sales'")"
+
+# A second version: one price changed.
+cp -r tariffs/vn-hotline "$T/v2"
+sed -i 's/^\(sms-offnet,+84,[^,]*\),350,/\1,360,/' "$T/v2/rates.csv"
+run 0 "load a changed package" tally-tariff load "$T/v2"
+run 0 "list" tally-tariff list
+check "two versions listed" 2 "$(grep -c mobi-bl "$T/out")"
+check "the newest is current" 2 "$(awk '/current/ { print $1 }' "$T/out")"
+run 1 "diff of two different versions exits 1" tally-tariff diff 1 2
+check "diff shows the changed row, out and in" "2" "$(grep -c '^[-+] rates.csv: sms-offnet,+84,' "$T/out")"
+check "diff shows nothing else" 2 "$(wc -l <"$T/out")"
+run 0 "diff of a version with itself" tally-tariff diff 2 2
+run 2 "diff with a version that does not exist" tally-tariff diff 1 9
+contains "missing version named" "$T/err" "no tariff version 9"

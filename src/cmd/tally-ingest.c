@@ -129,7 +129,8 @@ ingest_dir(struct run *run, const char *dir)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 0)
+		qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
 		ingest_one(run, names[i]);
 		free(names[i]);

@@ -156,8 +156,13 @@ cmd_diff(struct store *s, const char *v1, const char *v2)
 		fprintf(stderr, "%s: diff takes two version numbers\n", progname);
 		return 2;
 	}
-	if (store_tariff_files(s, x, &a, &e) != 0 || store_tariff_files(s, y, &b, &e) != 0) {
+	if (store_tariff_files(s, x, &a, &e) != 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		return 2;
+	}
+	if (store_tariff_files(s, y, &b, &e) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		tariff_pkg_release(&a);
 		return 2;
 	}
 	n = tariff_pkg_diff(&a, &b, diff_row, NULL);

@@ -57,7 +57,8 @@ tariff_set_load(struct store *s, struct tariff_set *ts, struct terr *e)
 			ts->nacct++;
 		}
 	}
-	qsort(ts->acct, (size_t)ts->nacct, sizeof *ts->acct, by_acct);
+	if (ts->nacct > 0)
+		qsort(ts->acct, (size_t)ts->nacct, sizeof *ts->acct, by_acct);
 	return 0;
 }
 
@@ -410,7 +411,8 @@ rate_run(struct store *s, const char *period, const char *account,
 			goto fail;
 	}
 	/* Each dirty group is re-rated whole: its other CDRs join the work. */
-	qsort(j.groups, (size_t)j.ngroups, sizeof *j.groups, by_group);
+	if (j.ngroups > 0)
+		qsort(j.groups, (size_t)j.ngroups, sizeof *j.groups, by_group);
 	for (int i = 0; i < j.ngroups; i++) {
 		if (i > 0 && by_group(&j.groups[i - 1], &j.groups[i]) == 0)
 			continue;

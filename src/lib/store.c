@@ -117,7 +117,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 enum stmt {
 	S_BATCH_FIND, S_BATCH_ADD, S_BATCH_COUNTS, S_CDR_ADD, S_CDR_FIND,
-	S_REJECT_ADD, S_DUP_ADD, S_NSTMT
+	S_REJECT_ADD, S_DUP_ADD, S_TARIFF_FIND, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -136,6 +136,7 @@ static const char *const stmt_sql[S_NSTMT] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_DUP_ADD] = "INSERT INTO duplicate (batch_id, line, record_key, cdr_id)"
 	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_TARIFF_FIND] = "SELECT id FROM tariff_version WHERE reseller = ?1 AND sha256 = ?2",
 };
 
 struct store {
@@ -332,24 +333,32 @@ step_done(struct store *s, sqlite3_stmt *st, const char *what, struct terr *e)
 	return 0;
 }
 
-int
-store_batch_find(struct store *s, const char *source, const char *sha256,
+/* The id a two-key lookup statement finds: 1 with *id, 0 none, -1 error. */
+static int
+find_id(struct store *s, enum stmt which, const char *k1, const char *k2,
     int64_t *id, struct terr *e)
 {
-	sqlite3_stmt *st = stmt(s, S_BATCH_FIND, e);
+	sqlite3_stmt *st = stmt(s, which, e);
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, k1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k2, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s, e, "find batch");
+		return db_error(s, e, "look up");
 	return rc == SQLITE_ROW;
+}
+
+int
+store_batch_find(struct store *s, const char *source, const char *sha256,
+    int64_t *id, struct terr *e)
+{
+	return find_id(s, S_BATCH_FIND, source, sha256, id, e);
 }
 
 int
@@ -393,19 +402,12 @@ static int
 duplicate_add(struct store *s, const char *source, int64_t batch, uint64_t line,
     const char *key, struct terr *e)
 {
-	sqlite3_stmt *st = stmt(s, S_CDR_FIND, e);
-	int64_t original;
-	int rc;
+	sqlite3_stmt *st;
+	int64_t original = 0;
 
-	if (st == NULL)
+	/* ON CONFLICT said the key is there: its CDR must be found */
+	if (find_id(s, S_CDR_FIND, source, key, &original, e) != 1)
 		return -1;
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	original = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_error(s, e, "find duplicate");
 	if ((st = stmt(s, S_DUP_ADD, e)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, batch);
@@ -575,21 +577,7 @@ int
 store_tariff_find(struct store *s, const char *reseller, const char *sha256,
     int64_t *id, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT id FROM tariff_version WHERE reseller = ?1"
-	    " AND sha256 = ?2", e);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, reseller, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s, e, "find tariff");
-	return rc == SQLITE_ROW;
+	return find_id(s, S_TARIFF_FIND, reseller, sha256, id, e);
 }
 
 int

@@ -541,7 +541,8 @@ parse_classes(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 		c.name = dup(col(&r, 0));
 		*(struct tclass *)grow(&t->classes, &t->nclasses, sizeof c) = c;
 	}
-	qsort(t->classes, (size_t)t->nclasses, sizeof *t->classes, by_priority);
+	if (t->nclasses > 0)
+		qsort(t->classes, (size_t)t->nclasses, sizeof *t->classes, by_priority);
 	rows_close(&r);
 }
 
@@ -644,7 +645,8 @@ parse_holidays(struct tariff *t, const struct tariff_pkg *p, struct tariff_error
 		if (get_date(&r, 0, &d) == 0)
 			*(int32_t *)grow(&t->holidays, &t->nholidays, sizeof d) = d;
 	}
-	qsort(t->holidays, (size_t)t->nholidays, sizeof *t->holidays, cmp_i32);
+	if (t->nholidays > 0)
+		qsort(t->holidays, (size_t)t->nholidays, sizeof *t->holidays, cmp_i32);
 	rows_close(&r);
 }
 
@@ -990,7 +992,8 @@ parse_accounts(struct tariff *t, const struct tariff_pkg *p, struct tariff_error
 	}
 	/* sorted, twice-listed accounts are neighbours (stable by line: the
 	 * sort compares lines for equal ids) */
-	qsort(t->accounts, (size_t)t->naccounts, sizeof *t->accounts, by_account);
+	if (t->naccounts > 0)
+		qsort(t->accounts, (size_t)t->naccounts, sizeof *t->accounts, by_account);
 	for (int i = 1; i < t->naccounts; i++)
 		if (strcmp(t->accounts[i - 1].id, t->accounts[i].id) == 0)
 			perr(err, TF_ACCOUNTS, (uint64_t)t->accounts[i].line, "account",
@@ -1031,7 +1034,8 @@ parse_numbers(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 		n.number = dup(col(&r, 0));
 		*(struct tnumber *)grow(&t->numbers, &t->nnumbers, sizeof n) = n;
 		/* keep sorted as we go: tariff_number_owner() is a binary search */
-		qsort(t->numbers, (size_t)t->nnumbers, sizeof *t->numbers, by_number);
+		if (t->nnumbers > 0)
+			qsort(t->numbers, (size_t)t->nnumbers, sizeof *t->numbers, by_number);
 	}
 	rows_close(&r);
 }
@@ -1231,8 +1235,8 @@ tariff_deck_lookup(const struct tariff *t, int deck, const char *number, int32_t
 int
 tariff_band_at(const struct tariff *t, int32_t date, int weekday, int minute)
 {
-	int holiday = bsearch(&date, t->holidays, (size_t)t->nholidays,
-	    sizeof *t->holidays, cmp_i32) != NULL;
+	int holiday = t->nholidays > 0 && bsearch(&date, t->holidays,
+	    (size_t)t->nholidays, sizeof *t->holidays, cmp_i32) != NULL;
 
 	for (int i = 0; i < t->nband_rows; i++) {
 		const struct band_row *b = &t->band_rows[i];
@@ -1285,7 +1289,8 @@ rowset_of(const char *data, size_t len, struct rowset *rs)
 		}
 		i = end + 1;
 	}
-	qsort(rs->row, (size_t)rs->n, sizeof *rs->row, by_str);
+	if (rs->n > 0)
+		qsort(rs->row, (size_t)rs->n, sizeof *rs->row, by_str);
 }
 
 static void

@@ -109,9 +109,10 @@ int format_switch_times(struct format *f, const char *const name[SWT_N],
 /* A whole non-negative number of seconds. */
 int format_seconds(const char *field, const char *text, int64_t *out,
     struct cdr_reject *r);
-/* Normalize caller and callee into f's buffers and point c at them. */
-void format_numbers(struct format *f, struct cdr *c, const char *caller,
-    const char *callee);
+/* Normalize caller and callee into f's buffers and point c at them.  A
+ * number too long to keep (NUMNORM_MAX) is a reject, never a cut. */
+int format_numbers(struct format *f, struct cdr *c, const char *caller,
+    const char *callee, struct cdr_reject *r);
 /* printf into f->key (grown as needed) and point c->record_key at it. */
 int format_key(struct format *f, struct cdr *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

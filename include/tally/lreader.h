@@ -28,6 +28,10 @@ struct lline {
 struct lreader *lreader_new(FILE *f, size_t limit);
 void lreader_free(struct lreader *r);
 
+/* Read no more than n bytes of the stream (a file that grows while being
+ * read is taken as it was when it was opened). */
+void lreader_set_max_bytes(struct lreader *r, uint64_t n);
+
 /* Next line: returns 1 with *out filled, 0 at end of file, -1 on a read
  * error (errno set). */
 int lreader_next(struct lreader *r, struct lline *out);

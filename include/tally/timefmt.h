@@ -37,7 +37,8 @@ int timefmt_parse(const char *fmt, const char *text, struct civil *out);
 int timefmt_valid(const char *fmt);
 
 /*
- * Parse "SECONDS[.FRACTION]" (non-negative, at most 6 fraction digits) into
+ * Parse "SECONDS[.FRACTION]" (non-negative, at most 12 integer and 6 fraction
+ * digits, so that microseconds fit in 64 bits) into
  * whole seconds and microseconds.  Returns 0 or -1.
  */
 int timefmt_parse_epoch(const char *text, int64_t *sec, int32_t *usec);

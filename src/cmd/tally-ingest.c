@@ -129,6 +129,8 @@ ingest_dir(struct run *run, const char *dir)
 			n++;
 	}
 	closedir(d);
+	if (n == 0)
+		fprintf(stderr, "%s: %s: no files to ingest\n", progname, dir);
 	if (n > 0)
 		qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
@@ -213,6 +215,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: --format %s: expected asterisk, freeswitch, "
 		    "kamailio or csv\n", progname, fmtname);
 		return 2;
+	}
+	for (int i = 0; i < KAM_NFIELDS; i++) {
+		if (fo.kam_keys[i] && kind != FORMAT_KAMAILIO) {
+			fprintf(stderr, "%s: --key is only for format kamailio\n", progname);
+			return 2;
+		}
 	}
 	if ((numbering && (fo.numbering = nn = numnorm_load(numbering, &e)) == NULL) ||
 	    (run.fmt = format_open(kind, &fo, &e)) == NULL ||

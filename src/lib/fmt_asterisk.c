@@ -52,7 +52,8 @@ fmt_asterisk_parse(struct format *f, const char *line, size_t len,
 	if (strcasecmp(fld[A_LASTAPP], "MessageSend") == 0 ||
 	    strcasecmp(fld[A_LASTAPP], "SMS") == 0)
 		c->type = CDR_SMS;
-	format_numbers(f, c, fld[A_SRC], fld[A_DST]);
+	if (format_numbers(f, c, fld[A_SRC], fld[A_DST], r) != 0)
+		return -1;
 
 	/* One call dialled to several targets writes a row per leg, all with
 	 * the caller's uniqueid: the key must tell the legs apart. */

@@ -131,9 +131,14 @@ fmt_csv_header(struct format *f, const char *line, size_t len, struct terr *e)
 		f->col[i] = -1;
 		if (f->colname[i] == NULL)
 			continue;
-		for (int j = 0; j < n; j++)
-			if (strcmp(csvline_field(f->csv, j), f->colname[i]) == 0)
-				f->col[i] = j;
+		for (int j = 0; j < n; j++) {
+			if (strcmp(csvline_field(f->csv, j), f->colname[i]) != 0)
+				continue;
+			if (f->col[i] >= 0)
+				return terr_set(e, "the header has column \"%s\" twice",
+				    f->colname[i]);
+			f->col[i] = j;
+		}
 		if (f->col[i] < 0)
 			return terr_set(e, "map names column \"%s\" which the header lacks",
 			    f->colname[i]);
@@ -203,7 +208,8 @@ fmt_csv_parse(struct format *f, const char *line, size_t len,
 			return cdr_reject(r, f->colname[CSVF_TYPE], "unknown type \"%.64s\"", type);
 	}
 	c->account = col(f, CSVF_ACCOUNT) ? col(f, CSVF_ACCOUNT) : "";
-	format_numbers(f, c, col(f, CSVF_CALLER), col(f, CSVF_CALLEE));
+	if (format_numbers(f, c, col(f, CSVF_CALLER), col(f, CSVF_CALLEE), r) != 0)
+		return -1;
 
 	if ((key = col(f, CSVF_KEY)) != NULL) {
 		if (*key == '\0')

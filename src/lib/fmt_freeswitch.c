@@ -1,9 +1,13 @@
 /*
  * FreeSWITCH mod_cdr_csv, "example" template: 15 quoted columns.
  * FreeSWITCH writes values between quotes without escaping quotes inside
- * them, so a caller name like  John "JJ" Doe  breaks strict CSV.  Such a
- * line is split on the "," separators instead, and kept when that gives
- * exactly 15 fields: then nothing about it is ambiguous.
+ * them, so a caller name like  John "JJ" Doe  breaks strict CSV, and a ""
+ * inside a value must not be read as an escaped quote.  So a line wholly
+ * in quotes is split on its "," separators first.  The split is kept when
+ * it gives exactly 15 pieces and none of them starts with '"' or ',' or
+ * ends with ',': those are the only ways a value can move a separator, so
+ * what is kept cannot be read two ways.  Otherwise the line is read as
+ * strict CSV, and rejected when that fails too.
  */
 #include <string.h>
 
@@ -135,12 +139,18 @@ split_unescaped(struct format *f, const char *line, size_t len,
 		char *sep = strstr(p, "\",\"");
 
 		if (n == F_NCOLS)
-			return n + 1;	/* too many: report, don't overrun */
+			return -1;	/* too many: not this way */
 		fld[n++] = p;
 		if (sep == NULL)
 			break;
 		*sep = '\0';
 		p = sep;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t plen = strlen(fld[i]);
+
+		if (fld[i][0] == '"' || fld[i][0] == ',' || (plen && fld[i][plen - 1] == ','))
+			return -1;	/* ambiguous */
 	}
 	return n;
 }
@@ -151,19 +161,19 @@ fmt_freeswitch_parse(struct format *f, const char *line, size_t len,
 {
 	const char *fld[F_NCOLS];
 	const struct cause *cause;
-	int n = csvline_split(f->csv, line, len);
+	int n;
 	/* columns F_START..F_BILLSEC, in the order format_switch_times wants */
 	static const char *const names[SWT_N] = {
 		"start_stamp", "answer_stamp", "end_stamp", "duration", "billsec"
 	};
 
-	if (n == F_NCOLS) {
+	if (split_unescaped(f, line, len, fld) != F_NCOLS) {
+		if ((n = csvline_split(f->csv, line, len)) < 0)
+			return cdr_reject(r, "line", "malformed CSV quoting");
+		if (n != F_NCOLS)
+			return cdr_reject(r, "line", "%d columns, expected 15", n);
 		for (int i = 0; i < n; i++)
 			fld[i] = csvline_field(f->csv, i);
-	} else if (split_unescaped(f, line, len, fld) != F_NCOLS) {
-		if (n < 0)
-			return cdr_reject(r, "line", "malformed CSV quoting");
-		return cdr_reject(r, "line", "%d columns, expected 15", n);
 	}
 
 	if (format_switch_times(f, names, fld + F_START, c, r) != 0)
@@ -175,6 +185,7 @@ fmt_freeswitch_parse(struct format *f, const char *line, size_t len,
 	if (fld[F_UUID][0] == '\0')
 		return cdr_reject(r, "uuid", "empty");
 	c->account = fld[F_ACCOUNTCODE];
-	format_numbers(f, c, fld[F_CID_NUMBER], fld[F_DEST]);
+	if (format_numbers(f, c, fld[F_CID_NUMBER], fld[F_DEST], r) != 0)
+		return -1;
 	return format_key(f, c, "%s", fld[F_UUID]);
 }

@@ -13,18 +13,28 @@
 
 #define USEC 1000000
 
-struct pair {
-	const char *key, *val;
+/* The values wanted from a line, found in one scan of its pairs. */
+struct wanted {
+	const char *start, *end, *field[KAM_NFIELDS];
 };
 
-/* Find the value of key among the pairs; NULL if absent. */
-static const char *
-lookup(const struct pair *p, int n, const char *key)
+/* Take one "key=value" pair: keep the value when the key is wanted. */
+static void
+take(struct format *f, char *pair, struct wanted *w)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(p[i].key, key) == 0)
-			return p[i].val;
-	return NULL;
+	char *eq = strchr(pair, '=');
+
+	if (eq == NULL)
+		return;
+	*eq = '\0';
+	if (strcmp(pair, "start_time") == 0)
+		w->start = eq + 1;
+	else if (strcmp(pair, "end_time") == 0)
+		w->end = eq + 1;
+	/* a later pair with the same key wins, as in the acc module's own log */
+	for (int i = 0; i < KAM_NFIELDS; i++)
+		if (strcmp(pair, f->kam_keys[i]) == 0)
+			w->field[i] = eq + 1;
 }
 
 static int
@@ -47,8 +57,7 @@ fmt_kamailio_parse(struct format *f, const char *line, size_t len,
 {
 	static const char marker[] = "start_time=";
 	const char *at = memmem(line, len, marker, sizeof marker - 1);
-	struct pair pairs[64];
-	int npairs = 0;
+	struct wanted w = { 0 };
 	char *s, *end;
 	int64_t start_us, end_us, span;
 	const char *callid, *caller, *callee, *account;
@@ -66,17 +75,13 @@ fmt_kamailio_parse(struct format *f, const char *line, size_t len,
 	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == ';'))
 		*--end = '\0';
 
-	while (*s && npairs < (int)(sizeof pairs / sizeof pairs[0])) {
-		char *sep = strstr(s, "; "), *eq;
+	/* pairs are separated by "; " (a value may hold a bare ';') */
+	while (*s) {
+		char *sep = strstr(s, "; ");
 
 		if (sep)
 			*sep = '\0';
-		if ((eq = strchr(s, '=')) != NULL) {
-			*eq = '\0';
-			pairs[npairs].key = s;
-			pairs[npairs].val = eq + 1;
-			npairs++;
-		}
+		take(f, s, &w);
 		if (sep == NULL)
 			break;
 		s = sep + 2;
@@ -84,17 +89,16 @@ fmt_kamailio_parse(struct format *f, const char *line, size_t len,
 			s++;
 	}
 
-	if (kam_time("start_time", lookup(pairs, npairs, "start_time"), &start_us, r) != 0 ||
-	    kam_time("end_time", lookup(pairs, npairs, "end_time"), &end_us, r) != 0)
+	if (kam_time("start_time", w.start, &start_us, r) != 0 ||
+	    kam_time("end_time", w.end, &end_us, r) != 0)
 		return -1;
 	if (end_us < start_us)
 		return cdr_reject(r, "end_time", "end before start");
-	if ((callid = lookup(pairs, npairs, f->kam_keys[KAM_CALLID])) == NULL ||
-	    *callid == '\0')
+	if ((callid = w.field[KAM_CALLID]) == NULL || *callid == '\0')
 		return cdr_reject(r, "callid", "missing");
-	caller = lookup(pairs, npairs, f->kam_keys[KAM_CALLER]);
-	callee = lookup(pairs, npairs, f->kam_keys[KAM_CALLEE]);
-	account = lookup(pairs, npairs, f->kam_keys[KAM_ACCOUNT]);
+	caller = w.field[KAM_CALLER];
+	callee = w.field[KAM_CALLEE];
+	account = w.field[KAM_ACCOUNT];
 
 	/* Whole seconds: the answer time is truncated, the talk time rounded
 	 * up, and the end put where those two say (tally-cdr(5)). */
@@ -106,6 +110,7 @@ fmt_kamailio_parse(struct format *f, const char *line, size_t len,
 	c->end = c->answer + c->billsec;
 	c->disposition = CDR_ANSWERED;
 	c->account = account ? account : "";
-	format_numbers(f, c, caller ? caller : "", callee ? callee : "");
+	if (format_numbers(f, c, caller ? caller : "", callee ? callee : "", r) != 0)
+		return -1;
 	return format_key(f, c, "%s", callid);
 }

@@ -199,16 +199,19 @@ format_seconds(const char *field, const char *text, int64_t *out,
 	return 0;
 }
 
-void
+int
 format_numbers(struct format *f, struct cdr *c, const char *caller,
-    const char *callee)
+    const char *callee, struct cdr_reject *r)
 {
 	c->caller_raw = caller;
 	c->callee_raw = callee;
-	numnorm_apply(f->numbering, caller, f->caller);
-	numnorm_apply(f->numbering, callee, f->callee);
+	if (numnorm_apply(f->numbering, caller, f->caller) != 0)
+		return cdr_reject(r, "caller", "longer than %d characters", NUMNORM_MAX - 1);
+	if (numnorm_apply(f->numbering, callee, f->callee) != 0)
+		return cdr_reject(r, "callee", "longer than %d characters", NUMNORM_MAX - 1);
 	c->caller = f->caller;
 	c->callee = f->callee;
+	return 0;
 }
 
 int

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,22 +32,24 @@ hex(const uint8_t *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* SHA-256 of the whole file, from the current position to EOF. */
+/* SHA-256 of the first `size` bytes of the file, from its start. */
 static int
-file_sha256(FILE *fp, char out[2 * SHA256_DIGEST_SIZE + 1], uint64_t *bytes)
+file_sha256(FILE *fp, uint64_t size, char out[2 * SHA256_DIGEST_SIZE + 1])
 {
 	struct sha256_ctx ctx;
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	char buf[65536];
+	uint64_t left = size;
 	size_t n;
 
+	rewind(fp);
 	sha256_init(&ctx);
-	*bytes = 0;
-	while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
+	while (left > 0 && (n = fread(buf, 1, left < sizeof buf ? (size_t)left : sizeof buf,
+	    fp)) > 0) {
 		sha256_update(&ctx, n, (const uint8_t *)buf);
-		*bytes += n;
+		left -= n;
 	}
-	if (ferror(fp))
+	if (ferror(fp) || left > 0)
 		return -1;
 	sha256_digest(&ctx, sizeof digest, digest);
 	hex(digest, sizeof digest, out);
@@ -63,14 +67,17 @@ line_unusable(const struct lline *l, struct cdr_reject *r)
 		return cdr_reject(r, "line", "empty line");
 	if (memchr(l->text, '\0', l->len) != NULL)
 		return cdr_reject(r, "line", "NUL byte in line");
+	/* CSV parsers end a row at a lone CR: the line would split silently */
+	if (memchr(l->text, '\r', l->len) != NULL)
+		return cdr_reject(r, "line", "bare CR in line (a file with CR line ends?)");
 	return 0;
 }
 
 /* The lines of an open file into batch `batch`; inside the transaction. */
 static int
 ingest_lines(struct store *s, struct format *f, const char *source,
-    const char *path, FILE *fp, int64_t batch, const struct ingest_hooks *h,
-    struct batch_counts *n, struct terr *e)
+    const char *path, FILE *fp, uint64_t size, int64_t batch,
+    const struct ingest_hooks *h, struct batch_counts *n, struct terr *e)
 {
 	struct lreader *lr = lreader_new(fp, INGEST_LINE_MAX);
 	struct lline l;
@@ -80,10 +87,14 @@ ingest_lines(struct store *s, struct format *f, const char *source,
 
 	if (lr == NULL)
 		return terr_set(e, "out of memory");
+	lreader_set_max_bytes(lr, size);
 	format_begin_file(f);
 	while ((rc = lreader_next(lr, &l)) == 1) {
 		if (format_needs_header(f)) {
-			if (format_header(f, l.text, l.len, e) != 0) {
+			if (memchr(l.text, '\r', l.len) != NULL)
+				terr_set(e, "bare CR in the header (a file with CR line ends?)");
+			if (memchr(l.text, '\r', l.len) != NULL ||
+			    format_header(f, l.text, l.len, e) != 0) {
 				char msg[sizeof e->msg];
 
 				tally_strlcpy(msg, e->msg, sizeof msg);
@@ -125,46 +136,71 @@ fail:
 	return -1;
 }
 
+/* Open a regular file for reading without blocking on a FIFO or device. */
+static FILE *
+open_regular(const char *path, uint64_t *size, struct terr *e)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *fp;
+
+	if (fd < 0) {
+		terr_set(e, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		terr_set(e, "%s: not a regular file", path);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "rb")) == NULL) {
+		close(fd);
+		terr_set(e, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	*size = (uint64_t)st.st_size;
+	return fp;
+}
+
 int
 ingest_file(struct store *s, struct format *f, const char *source,
     const char *path, const struct ingest_hooks *h, struct ingest_result *res,
     struct terr *e)
 {
 	char sha[2 * SHA256_DIGEST_SIZE + 1], sha2[sizeof sha];
-	FILE *fp = fopen(path, "rb");
-	struct stat st;
-	uint64_t bytes, bytes2;
+	uint64_t size;
+	FILE *fp;
 	int found;
 
 	memset(res, 0, sizeof *res);
-	if (fp == NULL)
-		return terr_set(e, "%s: %s", path, strerror(errno));
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(fp);
-		return terr_set(e, "%s: not a regular file", path);
-	}
-	if (file_sha256(fp, sha, &bytes) != 0) {
+	/* A switch may append to the file while we read it: the batch is the
+	 * file as it was at open (its size then), and what is appended later
+	 * arrives with the next run, its lines already stored as duplicates. */
+	if ((fp = open_regular(path, &size, e)) == NULL)
+		return -1;
+	if (file_sha256(fp, size, sha) != 0) {
 		fclose(fp);
 		return terr_set(e, "%s: read error: %s", path, strerror(errno));
 	}
-	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0) {
-		fclose(fp);
-		res->skipped = found > 0;
-		return found > 0 ? 0 : -1;
-	}
-	rewind(fp);
+	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0)
+		goto skip;
 	if (store_begin(s, e) != 0) {
 		fclose(fp);
 		return -1;
 	}
-	if (store_batch_add(s, source, format_kind_name(f->kind), path, sha, bytes,
-	    &res->batch, e) != 0 ||
-	    ingest_lines(s, f, source, path, fp, res->batch, h, &res->n, e) != 0)
-		goto fail;
-	/* The file must not have changed between hashing and parsing: the
-	 * batch would claim content it does not hold. */
+	/* Again under the write lock: an overlapping run may have just done it. */
+	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0) {
+		store_rollback(s);
+		goto skip;
+	}
 	rewind(fp);
-	if (file_sha256(fp, sha2, &bytes2) != 0 || strcmp(sha, sha2) != 0) {
+	if (store_batch_add(s, source, format_kind_name(f->kind), path, sha, size,
+	    &res->batch, e) != 0 ||
+	    ingest_lines(s, f, source, path, fp, size, res->batch, h, &res->n, e) != 0)
+		goto fail;
+	/* Those bytes must not have changed while we parsed them: the batch
+	 * would claim content it does not hold. */
+	if (file_sha256(fp, size, sha2) != 0 || strcmp(sha, sha2) != 0) {
 		terr_set(e, "%s: file changed while being ingested", path);
 		goto fail;
 	}
@@ -173,6 +209,10 @@ ingest_file(struct store *s, struct format *f, const char *source,
 		goto fail;
 	fclose(fp);
 	return 0;
+skip:
+	fclose(fp);
+	res->skipped = found > 0;
+	return found > 0 ? 0 : -1;
 fail:
 	store_rollback(s);
 	fclose(fp);

@@ -13,6 +13,7 @@ struct lreader {
 	char chunk[CHUNK];	/* read-ahead */
 	size_t pos, fill;
 	uint64_t lineno, offset;
+	uint64_t max_bytes, read_bytes;	/* max 0: no bound */
 	int eof, started;
 };
 
@@ -21,7 +22,8 @@ lreader_new(FILE *f, size_t limit)
 {
 	struct lreader *r = calloc(1, sizeof *r);
 
-	if (r == NULL || (r->line = malloc(limit + 1)) == NULL) {
+	/* limit + 1: room for the CR of a CRLF line that is exactly at the limit */
+	if (r == NULL || (r->line = malloc(limit + 2)) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -39,6 +41,12 @@ lreader_free(struct lreader *r)
 	}
 }
 
+void
+lreader_set_max_bytes(struct lreader *r, uint64_t n)
+{
+	r->max_bytes = n;
+}
+
 uint64_t
 lreader_offset(const struct lreader *r)
 {
@@ -49,9 +57,20 @@ lreader_offset(const struct lreader *r)
 static int
 refill(struct lreader *r)
 {
+	size_t want = CHUNK;
+
 	if (r->eof)
 		return 0;
-	r->fill = fread(r->chunk, 1, CHUNK, r->f);
+	if (r->max_bytes) {
+		if (r->read_bytes >= r->max_bytes) {
+			r->eof = 1;
+			return 0;
+		}
+		if (r->max_bytes - r->read_bytes < want)
+			want = (size_t)(r->max_bytes - r->read_bytes);
+	}
+	r->fill = fread(r->chunk, 1, want, r->f);
+	r->read_bytes += r->fill;
 	r->pos = 0;
 	if (r->fill == 0) {
 		if (ferror(r->f))
@@ -89,13 +108,15 @@ lreader_next(struct lreader *r, struct lline *out)
 					r->offset += 3;
 				}
 			}
+			if (r->pos == r->fill)
+				continue;	/* a file that is only a BOM */
 		}
 		got = 1;
 		avail = r->fill - r->pos;
 		nl = memchr(r->chunk + r->pos, '\n', avail);
 		take = nl ? (size_t)(nl - (r->chunk + r->pos)) : avail;
-		if (kept < r->limit) {
-			size_t room = r->limit - kept;
+		if (kept < r->limit + 1) {
+			size_t room = r->limit + 1 - kept;
 			size_t c = take < room ? take : room;
 
 			memcpy(r->line + kept, r->chunk + r->pos, c);
@@ -118,6 +139,8 @@ line_done:
 		kept--;
 		full--;
 	}
+	if (kept > r->limit)
+		kept = r->limit;
 	r->lineno++;
 	out->text = r->line;
 	out->len = kept;

@@ -136,7 +136,7 @@ timefmt_parse_epoch(const char *text, int64_t *sec, int32_t *usec)
 	int n = 0;
 
 	for (; *s >= '0' && *s <= '9'; s++, n++) {
-		if (n >= 15)	/* beyond any real CDR; keeps v far from overflow */
+		if (n >= 12)	/* year 33658: beyond any CDR; v * 1e6 stays in int64 */
 			return -1;
 		v = v * 10 + (*s - '0');
 	}

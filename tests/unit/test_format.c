@@ -329,3 +329,62 @@ Test(csv, bad_maps_are_refused)
 	cr_expect_null(format_open(FORMAT_CSV, &o, &e));
 	unlink(mappath);
 }
+
+Test(kamailio, many_pairs_and_keys_named_by_options)
+{
+	struct format_opts o = { 0 };
+	struct terr e;
+	struct format *f;
+	struct cdr c;
+	struct cdr_reject r;
+	char line[8192];
+	size_t n = 0;
+
+	o.kam_keys[KAM_CALLEE] = "dst_ouser";
+	f = format_open(FORMAT_KAMAILIO, &o, &e);
+	cr_assert_not_null(f, "%s", e.msg);
+	n += (size_t)snprintf(line + n, sizeof line - n, "start_time=10.5; end_time=20.25; ");
+	for (int i = 0; i < 100; i++)	/* padding pairs: the wanted ones come last */
+		n += (size_t)snprintf(line + n, sizeof line - n, "x%d=v%d; ", i, i);
+	snprintf(line + n, sizeof line - n,
+	    "dst_user=111; dst_ouser=222; account=acc7; callid=late-key");
+	cr_assert_eq(parse(f, line, &c, &r), 0, "%s: %s", r.field, r.reason);
+	cr_expect_str_eq(c.callee_raw, "222");	/* --key callee=dst_ouser */
+	cr_expect_str_eq(c.account, "acc7");
+	cr_expect_str_eq(c.record_key, "late-key");
+	cr_expect_eq(c.billsec, 10);	/* 9.75 s rounded up */
+	format_free(f);
+}
+
+Test(kamailio, absurd_epoch_is_a_bad_time)
+{
+	struct format *f = open_fmt(FORMAT_KAMAILIO, NULL, NULL);
+	struct cdr c;
+	struct cdr_reject r;
+
+	cr_expect_eq(parse(f, "start_time=999999999999999.5; end_time=1; callid=x", &c, &r), -1);
+	cr_expect_str_eq(r.field, "start_time");
+	cr_expect_str_eq(r.reason, "bad time \"999999999999999.5\"");
+	format_free(f);
+}
+
+Test(freeswitch, doubled_quotes_are_not_unescaped_and_ambiguous_lines_rejected)
+{
+	struct format *f = open_fmt(FORMAT_FREESWITCH, NULL, NULL);
+	struct cdr c;
+	struct cdr_reject r;
+	const char *tail = "\"d\",\"2026-11-21 10:00:00\",\"\",\"2026-11-21 10:00:09\",\"9\","
+	    "\"0\",\"NO_ANSWER\",\"u1\",\"\",\"ac\"\"c\",\"PCMU\",\"PCMU\"";
+	char line[512];
+
+	/* FreeSWITCH writes the value ac""c between quotes as it is; strict
+	 * CSV would read ac"c.  The value is kept as the switch had it. */
+	snprintf(line, sizeof line, "\"n\",\"1\",\"2\",%s", tail);
+	cr_assert_eq(parse(f, line, &c, &r), 0, "%s", r.reason);
+	cr_expect_str_eq(c.account, "ac\"\"c");
+	/* a name ending in "," would shift every field after it */
+	snprintf(line, sizeof line, "\"a\",\",\"1\",\"2\",%s", tail);
+	cr_expect_eq(parse(f, line, &c, &r), -1);
+	cr_expect_str_eq(r.field, "line");
+	format_free(f);
+}

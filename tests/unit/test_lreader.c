@@ -96,3 +96,52 @@ Test(lreader, empty_input_has_no_lines)
 	cr_expect_eq(lreader_next(lr, &l), 0);
 	done();
 }
+
+Test(lreader, crlf_line_exactly_at_the_limit_is_whole)
+{
+	static char text[20];
+	struct lline l;
+
+	memset(text, 'x', 10);
+	memcpy(text + 10, "\r\nok\n", 5);
+	open_text(text, 15, 10);
+	cr_assert_eq(lreader_next(lr, &l), 1);
+	cr_expect_eq(l.too_long, 0);
+	cr_expect_eq(l.len, 10);
+	expect_line("ok", 2);
+	done();
+}
+
+Test(lreader, one_past_the_limit_is_too_long_with_or_without_cr)
+{
+	static char text[20];
+	struct lline l;
+
+	memset(text, 'x', 11);
+	memcpy(text + 11, "\r\n", 2);
+	open_text(text, 13, 10);
+	cr_assert_eq(lreader_next(lr, &l), 1);
+	cr_expect_eq(l.too_long, 1);
+	cr_expect_eq(l.len, 10);
+	cr_expect_eq(l.full_len, 12);	/* the CR is kept: the line was cut */
+	done();
+}
+
+Test(lreader, bom_only_file_has_no_lines)
+{
+	struct lline l;
+
+	open_text("\xEF\xBB\xBF", 3, 10);
+	cr_expect_eq(lreader_next(lr, &l), 0);
+	done();
+}
+
+Test(lreader, lone_cr_stays_inside_the_line)
+{
+	static const char text[] = "a\rb\nc\n";
+
+	open_text(text, sizeof text - 1, 100);
+	expect_line("a\rb", 1);	/* ingest rejects it; the reader does not split */
+	expect_line("c", 2);
+	done();
+}

@@ -5,9 +5,10 @@
  * /usr/share/zoneinfo), through the C library's mktime().  That keeps tally
  * in step with every rule change Debian ships, at the price of process-wide
  * state: converting a reading sets the TZ environment variable.  Results
- * are cached per 15-minute slot of local time (every zone in use changes
- * offset only on such a boundary), so mktime() runs a few times per day of
- * CDRs, not per CDR.  Not thread-safe: use one thread for conversions.
+ * are cached per 15-minute slot of local time (today's rules change offset
+ * only on such a boundary; a slot whose start and end disagree, as under
+ * some historic rules, is computed reading by reading), so mktime() runs a
+ * few times per day of CDRs, not per CDR.  Not thread-safe: use one thread for conversions.
  */
 #ifndef TALLY_TZ_H
 #define TALLY_TZ_H

@@ -11,9 +11,10 @@
 #define CACHE_SIZE 8192
 
 struct slot {
-	int64_t key;		/* local slot number + 1; 0 = empty */
+	int64_t key;		/* slot number + 1; 0 = empty */
 	int32_t offset;		/* local - UTC, seconds */
 	int gap;		/* the slot's readings never happen */
+	int irregular;		/* the offset changes inside the slot: no caching */
 };
 
 struct tz {
@@ -96,41 +97,66 @@ reads_as(time_t t, const struct civil *c)
 	    tm.tm_hour == c->hour && tm.tm_min == c->min && tm.tm_sec == c->sec;
 }
 
-/* Fill a cache slot from the C library's rules, for the slot's first reading. */
+/*
+ * The offset (and gap) of one local reading L.  Every instant that reads as
+ * L is L - o for an offset o in force near L, so: gather the offsets in
+ * force within two days of L (no rule changes twice in less), keep those o
+ * for which L - o reads back as L, and take the earliest instant.  This
+ * relies on localtime_r() only; mktime() does not converge across some old
+ * transitions at odd minutes.
+ */
 static void
-slot_compute(struct tz *z, const struct civil *first, struct slot *s)
+reading_compute(struct tz *z, const struct civil *c, struct slot *s)
 {
-	static const int isdst_tries[] = { 0, 1, -1 };
-	int found = 0;
-	time_t best = 0;
+	int64_t L = civil_as_utc(c), best = 0;
+	long offs[24];
+	int n = 0, found = 0;
 
 	use_zone(z);
-	for (size_t i = 0; i < sizeof isdst_tries / sizeof isdst_tries[0]; i++) {
-		struct tm tm = { 0 };
-		time_t t;
+	for (int k = -8; k <= 8; k++) {
+		time_t probe = (time_t)(L + k * 6 * 3600);
+		struct tm tm;
+		int seen = 0;
 
-		tm.tm_year = first->year - 1900;
-		tm.tm_mon = first->mon - 1;
-		tm.tm_mday = first->day;
-		tm.tm_hour = first->hour;
-		tm.tm_min = first->min;
-		tm.tm_isdst = isdst_tries[i];
-		t = mktime(&tm);
-		if (t == (time_t)-1 || !reads_as(t, first))
+		if (localtime_r(&probe, &tm) == NULL)
 			continue;
-		if (!found || t < best)
+		for (int i = 0; i < n; i++)
+			seen |= offs[i] == tm.tm_gmtoff;
+		if (!seen && n < (int)(sizeof offs / sizeof offs[0]))
+			offs[n++] = tm.tm_gmtoff;
+	}
+	for (int i = 0; i < n; i++) {
+		int64_t t = L - offs[i];
+
+		if (reads_as((time_t)t, c) && (!found || t < best)) {
 			best = t;
-		found = 1;
+			found = 1;
+		}
 	}
 	s->gap = !found;
-	s->offset = found ? (int32_t)(civil_as_utc(first) - (int64_t)best) : 0;
+	s->offset = found ? (int32_t)(L - best) : 0;
+}
+
+/* A slot: the offset of its first reading, unless its last reading has a
+ * different one (an old rule changing at an odd minute), then irregular. */
+static void
+slot_compute(struct tz *z, int64_t slotno, struct slot *s)
+{
+	struct civil first, last;
+	struct slot end;
+
+	civil_from_utc(slotno * SLOT_SECONDS, &first);
+	civil_from_utc(slotno * SLOT_SECONDS + SLOT_SECONDS - 1, &last);
+	reading_compute(z, &first, s);
+	reading_compute(z, &last, &end);
+	s->irregular = end.gap != s->gap || end.offset != s->offset;
 }
 
 int
 tz_to_utc(struct tz *z, const struct civil *local, int64_t *out)
 {
 	int64_t lsec = civil_as_utc(local), slotno;
-	struct slot *s;
+	struct slot *s, exact;
 
 	if (z->utc) {
 		*out = lsec;
@@ -139,11 +165,12 @@ tz_to_utc(struct tz *z, const struct civil *local, int64_t *out)
 	slotno = lsec >= 0 ? lsec / SLOT_SECONDS : -((-lsec + SLOT_SECONDS - 1) / SLOT_SECONDS);
 	s = &z->cache[(uint64_t)slotno % CACHE_SIZE];
 	if (s->key != slotno + 1) {
-		struct civil first;
-
-		civil_from_utc(slotno * SLOT_SECONDS, &first);
-		slot_compute(z, &first, s);
+		slot_compute(z, slotno, s);
 		s->key = slotno + 1;
+	}
+	if (s->irregular) {
+		reading_compute(z, local, &exact);
+		s = &exact;
 	}
 	if (s->gap)
 		return -1;
@@ -158,13 +185,25 @@ tz_from_utc(struct tz *z, int64_t t, struct civil *out)
 	struct slot *s = &z->ucache[(uint64_t)slotno % CACHE_SIZE];
 
 	if (!z->utc && s->key != slotno + 1) {
-		time_t first = (time_t)(slotno * SLOT_SECONDS);
+		time_t first = (time_t)(slotno * SLOT_SECONDS), last = first + SLOT_SECONDS - 1;
 		struct tm tm;
 
 		use_zone(z);
+		localtime_r(&last, &tm);
+		s->irregular = tm.tm_gmtoff;
 		localtime_r(&first, &tm);
 		s->offset = (int32_t)tm.tm_gmtoff;
+		s->irregular = s->irregular != tm.tm_gmtoff;
 		s->key = slotno + 1;
+	}
+	if (!z->utc && s->irregular) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		use_zone(z);
+		localtime_r(&tt, &tm);
+		civil_from_utc(t + tm.tm_gmtoff, out);
+		return;
 	}
 	civil_from_utc(t + (z->utc ? 0 : s->offset), out);
 }

@@ -95,3 +95,15 @@ Test(tz, unknown_zone_is_refused)
 	cr_expect_not_null(utc);
 	tz_free(utc);
 }
+
+Test(tz, change_at_an_odd_minute_is_exact)
+{
+	int rc;
+	/* Antarctica/Casey moved from +08 to +11 at 2020-10-04 00:01 local
+	 * (tzdata): 03:01 local that day is 16:01Z on 3 October = 1601740860
+	 * (worked from 2020-10-03T00:00Z = 1601683200 + 16 h + 60 s). */
+	int64_t t = to_utc("Antarctica/Casey", 2020, 10, 4, 3, 1, 0, &rc);
+
+	cr_expect_eq(rc, 0);
+	cr_expect_eq(t, 1601683200LL + 16 * 3600 + 60);
+}

@@ -1,8 +1,9 @@
 # tally: batch CDR rating and invoicing.
 #
 #   make                 build libtally.a and the programs into build/
-#   make test            bootstrap missing packages, build, run every test
-#   make test SANITIZE=1 the same under ASan+UBSan, in build-san/
+#   make test            bootstrap missing packages, build, run every test, then
+#                        run them all again under ASan+UBSan (build-san/)
+#   make test SANITIZE=1 only the sanitizer run
 #   make demo            ingest every bundled sample and print the reconciliation
 #   make install         PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
@@ -60,10 +61,16 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtally.a
 bootstrap:
 	@scripts/bootstrap
 
+test: bootstrap
+	@$(MAKE) --no-print-directory check
+ifneq ($(SANITIZE),1)
+	@echo "== the same tests under ASan+UBSan"
+	@$(MAKE) --no-print-directory check SANITIZE=1
+endif
+
 # Criterion forks a child per test; the CLI suite drives the real programs.
 # Both print a closing "N passed, N failed" summary line.
-test: bootstrap
-	@$(MAKE) --no-print-directory all units
+check: all units
 	@fail=0; for t in $(UNITS); do $$t --jobs 2 || fail=1; done; \
 	B=$(B) tests/cli/run || fail=1; \
 	tests/cli/lint-man $(MANS) || fail=1; \
@@ -88,4 +95,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test units demo install clean bootstrap
+.PHONY: all test check units demo install clean bootstrap

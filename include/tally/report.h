@@ -41,6 +41,10 @@ int report_usage(struct store *s, FILE *out, enum report_format fmt,
 int report_unrated(struct store *s, FILE *out, enum report_format fmt,
     const char *period, struct terr *e);
 
+/* Text for a terminal: valid UTF-8 as it is, control characters and any
+ * other byte as \xNN; cut after max bytes with "... (N bytes)". */
+void report_escaped(FILE *out, const void *s, size_t len, size_t max);
+
 /* Write a CSV field, quoted when it must be. */
 void report_csv_field(FILE *out, const char *s, size_t len);
 

@@ -11,6 +11,7 @@
 
 #include "tally/ingest.h"
 #include "tally/numnorm.h"
+#include "tally/report.h"
 #include "tally/store.h"
 
 #define REJECTS_SHOWN 10	/* per file on stderr; the store keeps them all */
@@ -42,9 +43,13 @@ on_reject(void *arg, const char *file, uint64_t line, const struct cdr_reject *r
 {
 	struct run *run = arg;
 
-	if (run->shown++ < REJECTS_SHOWN)
-		fprintf(stderr, "%s: %s:%llu: %s: %s\n", progname, file,
-		    (unsigned long long)line, r->field, r->reason);
+	if (run->shown++ < REJECTS_SHOWN) {
+		/* reasons quote the input: keep its bytes off the terminal */
+		fprintf(stderr, "%s: %s:%llu: %s: ", progname, file,
+		    (unsigned long long)line, r->field);
+		report_escaped(stderr, r->reason, strlen(r->reason), 1000);
+		fputc('\n', stderr);
+	}
 }
 
 static void

@@ -63,9 +63,8 @@ utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
-/* Text for a terminal: valid UTF-8 as it is, anything else as \xNN. */
-static void
-print_escaped(FILE *out, const void *raw, size_t len, size_t max)
+void
+report_escaped(FILE *out, const void *raw, size_t len, size_t max)
 {
 	const unsigned char *s = raw;
 	size_t i = 0;
@@ -194,9 +193,11 @@ reject_row(const struct reject_row *r, void *arg)
 		report_csv_field(c->out, r->raw, r->rawlen);
 		fputc('\n', c->out);
 	} else {
-		fprintf(c->out, "%s:%lld: %s: %s\n    ", r->file, (long long)r->line,
-		    r->field, r->reason);
-		print_escaped(c->out, r->raw, r->rawlen, 1000);
+		/* the reason may quote the input: escape it like the raw line */
+		fprintf(c->out, "%s:%lld: %s: ", r->file, (long long)r->line, r->field);
+		report_escaped(c->out, r->reason, strlen(r->reason), 1000);
+		fputs("\n    ", c->out);
+		report_escaped(c->out, r->raw, r->rawlen, 1000);
 		fputc('\n', c->out);
 	}
 	return 0;

@@ -117,7 +117,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 enum stmt {
 	S_BATCH_FIND, S_BATCH_ADD, S_BATCH_COUNTS, S_CDR_ADD, S_CDR_FIND,
-	S_REJECT_ADD, S_DUP_ADD, S_TARIFF_FIND, S_NSTMT
+	S_REJECT_ADD, S_DUP_ADD, S_TARIFF_FIND, S_RATING_PUT, S_PIECE_ADD,
+	S_WORK_ADD, S_WORK_GROUP, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -137,14 +138,23 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_DUP_ADD] = "INSERT INTO duplicate (batch_id, line, record_key, cdr_id)"
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[S_TARIFF_FIND] = "SELECT id FROM tariff_version WHERE reseller = ?1 AND sha256 = ?2",
+	[S_RATING_PUT] = "INSERT OR REPLACE INTO rating (cdr_id, version_id, payer, period,"
+	    " status, class, destination, prefix, seconds, billed_seconds, amount, reason,"
+	    " tier_pos, test_used, volume_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15)",
+	[S_PIECE_ADD] = "INSERT INTO rating_piece (cdr_id, seq, kind, label, seconds, price,"
+	    " exact) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* these two need the run's temp table: prepared on first use, after it */
+	[S_WORK_ADD] = "INSERT OR REPLACE INTO temp.rate_work (cdr_id, payer, period)"
+	    " VALUES (?1, ?2, ?3)",
+	[S_WORK_GROUP] = "INSERT OR IGNORE INTO temp.rate_work (cdr_id, payer, period)"
+	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2",
 };
 
 struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[S_NSTMT];	/* prepared on first use, reused */
-	/* hot in tally-rate: prepared once per run */
-	sqlite3_stmt *st_rating, *st_piece, *st_work, *st_work_group;
 };
 
 const char *
@@ -265,10 +275,6 @@ store_close(struct store *s)
 		return;
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
-	sqlite3_finalize(s->st_rating);
-	sqlite3_finalize(s->st_piece);
-	sqlite3_finalize(s->st_work);
-	sqlite3_finalize(s->st_work_group);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -818,13 +824,10 @@ int
 store_work_add(struct store *s, int64_t cdr, const char *payer, const char *period,
     struct terr *e)
 {
-	sqlite3_stmt *st = s->st_work ? s->st_work : (s->st_work = prep(s,
-	    "INSERT OR REPLACE INTO temp.rate_work (cdr_id, payer, period)"
-	    " VALUES (?1, ?2, ?3)", e));
+	sqlite3_stmt *st = stmt(s, S_WORK_ADD, e);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, cdr);
 	sqlite3_bind_text(st, 2, payer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
@@ -872,13 +875,10 @@ int
 store_work_add_group(struct store *s, const char *payer, const char *period,
     struct terr *e)
 {
-	sqlite3_stmt *st = s->st_work_group ? s->st_work_group : (s->st_work_group = prep(s,
-	    "INSERT OR IGNORE INTO temp.rate_work (cdr_id, payer, period)"
-	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2", e));
+	sqlite3_stmt *st = stmt(s, S_WORK_GROUP, e);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
 	return step_done(s, st, "add group to work", e);
@@ -925,18 +925,10 @@ int
 store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
     const char *period, const char *cls, const struct rate_result *r, struct terr *e)
 {
-	sqlite3_stmt *st = s->st_rating ? s->st_rating : (s->st_rating = prep(s,
-	    "INSERT OR REPLACE INTO rating (cdr_id, version_id, payer, period, status,"
-	    " class, destination, prefix, seconds, billed_seconds, amount, reason, tier_pos,"
-	    " test_used, volume_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	    " ?12, ?13, ?14, ?15)", e));
-	sqlite3_stmt *ins = s->st_piece ? s->st_piece : (s->st_piece = prep(s,
-	    "INSERT INTO rating_piece (cdr_id, seq, kind, label, seconds, price, exact)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", e));
+	sqlite3_stmt *st = stmt(s, S_RATING_PUT, e), *ins;
 
-	if (st == NULL || ins == NULL)
+	if (st == NULL)
 		return -1;
-	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, cdr);
 	if (version)
 		sqlite3_bind_int64(st, 2, version);
@@ -960,7 +952,8 @@ store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *paye
 	for (int i = 0; i < r->npieces; i++) {
 		const struct rate_piece *p = &r->pieces[i];
 
-		sqlite3_reset(ins);
+		if ((ins = stmt(s, S_PIECE_ADD, e)) == NULL)
+			return -1;
 		sqlite3_bind_int64(ins, 1, cdr);
 		sqlite3_bind_int(ins, 2, i);
 		sqlite3_bind_text(ins, 3, piece_names[p->kind], -1, SQLITE_STATIC);

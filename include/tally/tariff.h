@@ -141,6 +141,7 @@ struct tariff {
 	char *reseller, *currency, *name;
 	int currency_decimals;
 	struct tclass *classes;	int nclasses;	/* sorted by priority */
+	int owner_classes;	/* some class is paid by the called number's owner */
 	struct rate *rates;	int nrates;
 	struct deck *decks;	int ndecks;
 	char **bands;		int nbands;

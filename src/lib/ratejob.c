@@ -166,9 +166,14 @@ place(const struct job *j, const struct cdr *c, const char **payer, char period[
 		rate_period(NULL, c->start, period);
 		return;
 	}
-	a = rate_payer(j->ts.t[ti], c, &res);
-	if (a < 0)
-		tariff_set_find(&j->ts, c->account, &a);
+	/* Only a class paid by the called number's owner can move a CDR to
+	 * another payer: without one, no need to classify it here. */
+	if (j->ts.t[ti]->owner_classes) {
+		int p = rate_payer(j->ts.t[ti], c, &res);
+
+		if (p >= 0)
+			a = p;
+	}
 	*payer = j->ts.t[ti]->accounts[a].id;
 	rate_period(&j->ts.t[ti]->accounts[a], c->start, period);
 }

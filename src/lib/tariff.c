@@ -539,6 +539,7 @@ parse_classes(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 			continue;
 		}
 		c.name = dup(col(&r, 0));
+		t->owner_classes |= c.payer == PAYER_OWNER;
 		*(struct tclass *)grow(&t->classes, &t->nclasses, sizeof c) = c;
 	}
 	if (t->nclasses > 0)

@@ -106,6 +106,7 @@ struct stored_cdr {
 	struct cdr c;
 	/* its current rating, when it has one */
 	int rated;
+	int stale;		/* rated with a version that is no longer current */
 	const char *payer, *period;
 };
 
@@ -119,8 +120,8 @@ int store_each_rating_candidate(struct store *s,
 int store_work_reset(struct store *s, struct terr *e);
 int store_work_add(struct store *s, int64_t cdr, const char *payer, const char *period,
     struct terr *e);
-/* Later periods of a payer whose ratings used test minutes. */
-int store_test_periods_after(struct store *s, const char *payer, const char *period,
+/* Later periods of a payer that have ratings. */
+int store_periods_after(struct store *s, const char *payer, const char *period,
     int (*fn)(const char *period, void *), void *arg, struct terr *e);
 /* Test seconds a payer used in periods before `period`. */
 int store_test_used_before(struct store *s, const char *payer, const char *period,

@@ -80,6 +80,8 @@ set_status(struct rate_result *res, enum rate_status s, const char *fmt, ...)
 	va_list ap;
 
 	res->status = s;
+	if (s == RS_UNRATED)
+		res->npieces = 0;	/* no partial breakdown of a charge not made */
 	va_start(ap, fmt);
 	vsnprintf(res->reason, sizeof res->reason, fmt, ap);
 	va_end(ap);
@@ -91,8 +93,11 @@ add_piece(struct rate_result *res, enum piece_kind kind, const char *label,
 {
 	struct rate_piece *p;
 
-	if (res->npieces == RATE_MAX_PIECES)
+	if (res->npieces == RATE_MAX_PIECES) {
+		set_status(res, RS_UNRATED, "the call crosses more than %d tiers or bands",
+		    RATE_MAX_PIECES - 2);
 		return NULL;
+	}
 	p = &res->pieces[res->npieces++];
 	p->kind = kind;
 	tally_strlcpy(p->label, label, sizeof p->label);
@@ -155,40 +160,40 @@ rate_for_band(const struct tariff *t, int chain, int band, int32_t date)
 	return any;
 }
 
-/* Price `secs` charged seconds from instant `from` by a deck's bands. */
+/*
+ * Price `secs` charged seconds from instant `from` by a deck's bands.  The
+ * rows are those in effect on the call's start date (`date`) for its whole
+ * length; each piece's own time chooses only its band.
+ */
 static int
 price_by_bands(const struct tariff *t, const struct taccount *a, int chain,
-    int64_t from, int64_t secs, struct rate_result *res, money_x60 *exact)
+    int32_t date, int64_t from, int64_t secs, struct rate_result *res,
+    money_x60 *exact)
 {
 	while (secs > 0) {
-		int32_t date;
+		int32_t d;
 		int wd, min, band, r;
 		int64_t run = 0, at = from;
 
-		rate_local(a->tz, at, &date, &wd, &min);
-		band = t->nband_rows ? tariff_band_at(t, date, wd, min) : -1;
-		/* extend the piece minute by minute while the band holds */
-		for (;;) {
-			struct civil c;
-			int64_t next;
-			int32_t d2;
-			int wd2, min2;
-
-			tz_from_utc(a->tz, at, &c);
-			next = at + (60 - c.sec);	/* the next minute boundary */
-			run += next - at;
-			at = next;
-			if (run >= secs || band < 0 || t->nband_rows == 0) {
-				if (t->nband_rows == 0 || band < 0)
-					run = secs;
-				break;
-			}
-			rate_local(a->tz, at, &d2, &wd2, &min2);
-			if (tariff_band_at(t, d2, wd2, min2) != band)
-				break;
-		}
-		if (run > secs)
+		rate_local(a->tz, at, &d, &wd, &min);
+		band = t->nband_rows ? tariff_band_at(t, d, wd, min) : -1;
+		if (t->nband_rows == 0) {
 			run = secs;
+		} else {
+			/* extend the piece minute by minute while the band holds */
+			while (run < secs) {
+				struct civil c;
+
+				tz_from_utc(a->tz, at, &c);
+				run += 60 - c.sec;	/* to the next minute boundary */
+				at = from + run;
+				rate_local(a->tz, at, &d, &wd, &min);
+				if (tariff_band_at(t, d, wd, min) != band)
+					break;
+			}
+			if (run > secs)
+				run = secs;
+		}
 		if ((r = rate_for_band(t, chain, band, date)) < 0) {
 			set_status(res, RS_UNRATED, "no rate for %s in band %s",
 			    t->rates[chain].prefix[0] ? t->rates[chain].prefix : "(catch-all)",
@@ -197,11 +202,8 @@ price_by_bands(const struct tariff *t, const struct taccount *a, int chain,
 		}
 		money_x60 x = (money_x60)t->rates[r].price * run;
 		if (add_piece(res, PK_BAND, band >= 0 ? t->bands[band] : "all", run,
-		    t->rates[r].price, x) == NULL) {
-			set_status(res, RS_UNRATED, "call crosses more than %d bands",
-			    RATE_MAX_PIECES);
+		    t->rates[r].price, x) == NULL)
 			return -1;
-		}
 		*exact += x;
 		from += run;
 		secs -= run;
@@ -237,8 +239,8 @@ price_by_tiers(const struct tier_set *ts, const struct rate_counter *ctr,
 				tr = &ts->tiers[i];
 		tier_label(tr, label, sizeof label);
 		*exact += (money_x60)tr->price * secs;
-		add_piece(res, PK_TIER, label, secs, tr->price, (money_x60)tr->price * secs);
-		return 0;
+		return add_piece(res, PK_TIER, label, secs, tr->price,
+		    (money_x60)tr->price * secs) ? 0 : -1;
 	}
 	for (int i = 0; i < ts->ntiers && secs > 0; i++) {
 		const struct tier *tr = &ts->tiers[i];
@@ -249,11 +251,8 @@ price_by_tiers(const struct tier_set *ts, const struct rate_counter *ctr,
 		take = hi - pos < secs ? hi - pos : secs;
 		tier_label(tr, label, sizeof label);
 		if (add_piece(res, PK_TIER, label, take, tr->price,
-		    (money_x60)tr->price * take) == NULL) {
-			set_status(res, RS_UNRATED, "call crosses more than %d tiers",
-			    RATE_MAX_PIECES);
+		    (money_x60)tr->price * take) == NULL)
 			return -1;
-		}
 		*exact += (money_x60)tr->price * take;
 		pos += take;
 		secs -= take;
@@ -303,16 +302,21 @@ rate_cdr(const struct tariff *t, const struct cdr *c, struct rate_state *st,
 			set_status(res, RS_UNRATED, "no prefix matches %.64s", c->callee);
 			return;
 		}
-		/* increments and fees: the rate in force when the call is answered */
-		rate_local(a->tz, c->has_answer ? c->answer : c->start, &date, &wd, &min);
-		row = rate_for_band(t, chain, t->nband_rows ? tariff_band_at(t, date, wd, min) : -1,
-		    date);
-		rate_local(a->tz, c->start, &date, &wd, &min);
+		/* increments and fees: the prefix's row (of the start date) for
+		 * the band in force when the call is answered */
+		{
+			int32_t ad;
+			int awd, amin;
+
+			rate_local(a->tz, c->has_answer ? c->answer : c->start, &ad, &awd, &amin);
+			row = rate_for_band(t, chain, t->nband_rows ?
+			    tariff_band_at(t, ad, awd, amin) : -1, date);
+		}
 		if (row < 0)
 			row = rate_for_band(t, chain, -1, date);
 		if (row < 0) {
 			set_status(res, RS_UNRATED, "no rate for %s at the answer time",
-			    t->rates[chain].prefix);
+			    t->rates[chain].prefix[0] ? t->rates[chain].prefix : "(catch-all)");
 			return;
 		}
 		res->destination = t->rates[row].destination;
@@ -363,17 +367,20 @@ rate_cdr(const struct tariff *t, const struct cdr *c, struct rate_state *st,
 		if (test > billed)
 			test = billed;
 		st->test_used += test;
-		add_piece(res, PK_TEST, "test", test, 0, 0);
+		if (add_piece(res, PK_TEST, "test", test, 0, 0) == NULL)
+			return;
 	}
 
 	if (pc->kind == PRICE_DECK) {
-		if (price_by_bands(t, a, chain, (c->has_answer ? c->answer : c->start) + test,
+		if (price_by_bands(t, a, chain, date, (c->has_answer ? c->answer : c->start) + test,
 		    billed - test, res, &exact) != 0)
 			return;
 		if (t->rates[row].connection_fee > 0 && billed > 0) {
 			money f = t->rates[row].connection_fee;
 
-			add_piece(res, PK_CONNECTION, "connection", 0, f, (money_x60)f * 60);
+			if (add_piece(res, PK_CONNECTION, "connection", 0, f,
+			    (money_x60)f * 60) == NULL)
+				return;
 			exact += (money_x60)f * 60;
 		}
 	} else {

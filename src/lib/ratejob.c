@@ -186,8 +186,11 @@ on_candidate(const struct stored_cdr *sc, void *arg)
 	char period[8];
 
 	place(j, &sc->c, &payer, period);
-	if ((j->only_period && strcmp(period, j->only_period) != 0) ||
-	    (j->only_account && strcmp(payer, j->only_account) != 0))
+	/* The filters narrow the rating of new and unrated CDRs.  A CDR rated
+	 * with a version that is no longer current is re-rated whatever they
+	 * say: its group is re-rated whole, and it may belong elsewhere now. */
+	if (!sc->stale && ((j->only_period && strcmp(period, j->only_period) != 0) ||
+	    (j->only_account && strcmp(payer, j->only_account) != 0)))
 		return 0;
 	if (store_work_add(j->s, sc->id, payer, period, j->e) != 0 ||
 	    add_group(j, payer, period) != 0)
@@ -319,6 +322,19 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 		if (t) {
 			rate_cdr(t, &ms->m[i].c, &st, NULL, &res);
 			cls = res.cls >= 0 ? t->classes[res.cls].name : NULL;
+			/* every CDR was placed by the same rules: a mismatch is a bug,
+			 * and storing it would bill the wrong account */
+			if (res.payer >= 0) {
+				char p[8];
+
+				rate_period(&t->accounts[res.payer], ms->m[i].c.start, p);
+				if (res.payer != a || strcmp(p, period) != 0) {
+					terr_set(j->e, "CDR %lld belongs to %s %s, not %s %s: "
+					    "not rated", (long long)ms->m[i].id,
+					    t->accounts[res.payer].id, p, payer, period);
+					goto out;
+				}
+			}
 		} else {
 			rate_payer(&(struct tariff){ 0 }, &ms->m[i].c, &res);
 		}
@@ -403,7 +419,8 @@ rate_run(struct store *s, const char *period, const char *account,
 	if (store_work_reset(s, e) != 0 ||
 	    store_each_rating_candidate(s, on_candidate, &j, e) != 0)
 		goto fail;
-	/* Later periods whose test minutes follow from these ones. */
+	/* Later periods of a payer with test minutes: how many are left there
+	 * follows from these ones (up or down), so they are re-rated too. */
 	for (int i = 0, n = j.ngroups; i < n; i++) {
 		/* the payer string stays put when j.groups grows */
 		struct cascade c = { &j, j.groups[i].payer };
@@ -412,7 +429,7 @@ rate_run(struct store *s, const char *period, const char *account,
 		if (!has_test_minutes(&j, c.payer))
 			continue;
 		tally_strlcpy(p, j.groups[i].period, sizeof p);
-		if (store_test_periods_after(s, c.payer, p, on_test_period, &c, e) != 0)
+		if (store_periods_after(s, c.payer, p, on_test_period, &c, e) != 0)
 			goto fail;
 	}
 	/* Each dirty group is re-rated whole: its other CDRs join the work. */

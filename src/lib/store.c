@@ -791,7 +791,8 @@ int
 store_each_rating_candidate(struct store *s,
     int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period"
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period,"
+	    " r.version_id NOT IN (SELECT max(id) FROM tariff_version GROUP BY reseller)"
 	    " FROM cdr c LEFT JOIN rating r ON r.cdr_id = c.id"
 	    " WHERE r.cdr_id IS NULL OR r.status = 'unrated' OR r.version_id NOT IN"
 	    " (SELECT max(id) FROM tariff_version GROUP BY reseller) ORDER BY c.id", e);
@@ -806,6 +807,7 @@ store_each_rating_candidate(struct store *s,
 		sc.rated = sqlite3_column_type(st, 16) != SQLITE_NULL;
 		sc.payer = text(st, 16);
 		sc.period = text(st, 17);
+		sc.stale = sqlite3_column_int(st, 18);
 		stop = fn(&sc, arg);
 	}
 	return walk_end(s, st, rc, stop, "list CDRs to rate", e);
@@ -835,12 +837,11 @@ store_work_add(struct store *s, int64_t cdr, const char *payer, const char *peri
 }
 
 int
-store_test_periods_after(struct store *s, const char *payer, const char *period,
+store_periods_after(struct store *s, const char *payer, const char *period,
     int (*fn)(const char *, void *), void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT DISTINCT r.period FROM rating r JOIN"
-	    " rating_piece p ON p.cdr_id = r.cdr_id WHERE r.payer = ?1 AND r.period > ?2"
-	    " AND p.kind = 'test' ORDER BY 1", e);
+	sqlite3_stmt *st = prep(s, "SELECT DISTINCT period FROM rating WHERE payer = ?1"
+	    " AND period > ?2 ORDER BY 1", e);
 	int rc, stop = 0;
 
 	if (st == NULL)
@@ -849,7 +850,7 @@ store_test_periods_after(struct store *s, const char *payer, const char *period,
 	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		stop = fn(text(st, 0), arg);
-	return walk_end(s, st, rc, stop, "list test periods", e);
+	return walk_end(s, st, rc, stop, "list later periods", e);
 }
 
 int

@@ -169,6 +169,21 @@ Test(rate, effective_date_switch_at_local_midnight, .init = setup, .fini = teard
 	rate_state_release(&st);
 }
 
+Test(rate, rows_of_the_start_date_for_the_whole_call, .init = setup, .fini = teardown)
+{
+	struct rate_state st = { .test_used = 60 };
+	struct rate_result r;
+	/* rings from 23:59:50 on 30 Nov, answered 00:00:10 on 1 Dec, 60 s: the
+	 * November row (100/min) prices all of it, not December's 200 */
+	struct cdr c = call("g", "+842438123456", LOCAL(NOV30 + 1, 0, 0, 10), 60);
+
+	c.start = LOCAL(NOV30, 23, 59, 50);
+	rate_cdr(t, &c, &st, NULL, &r);
+	cr_assert_eq(r.status, RS_RATED, "%s", r.reason);
+	cr_expect_eq(r.amount, VND(100));
+	rate_state_release(&st);
+}
+
 Test(rate, time_of_week_split, .init = setup, .fini = teardown)
 {
 	struct rate_state st = { .test_used = 60 };

@@ -1,0 +1,71 @@
+# Re-rating after a tariff change, with and without --period/--account
+# filters, must end where a fresh store rated once with the new tariff ends.
+. tests/cli/lib.sh
+
+# pkg DIR OWNER: accounts A, B, C (60 test minutes for 60 days from 1 Nov);
+# +8418001234 is toll-free, paid by OWNER; national calls 100 VND/min, 1/1.
+pkg() {
+	mkdir -p "$1"
+	printf 'key,value\nreseller,r1\ncurrency,VND\n' >"$1/package.csv"
+	printf 'class,priority,type,caller,callee,payer\ntollfree,10,voice,,^\\+841800,owner\nnational,20,voice,,^\\+84,caller\n' >"$1/classes.csv"
+	printf 'deck,prefix,destination,price,connection_fee,initial,increment,min_duration,band,effective_from,effective_to\nd,+84,Vietnam,100,,1,1,,,2026-01-01,\nd,+841800,Toll-free,60,,1,1,,,2026-01-01,\n' >"$1/rates.csv"
+	printf 'plan,rounding,decimals,test_minutes,test_days\np,half-up,0,60,60\n' >"$1/plans.csv"
+	printf 'plan,class,pricing\np,tollfree,deck:d\np,national,deck:d\n' >"$1/plan_classes.csv"
+	printf 'account,plan,timezone,created\nA,p,Asia/Ho_Chi_Minh,2026-11-01\nB,p,Asia/Ho_Chi_Minh,2026-11-01\nC,p,Asia/Ho_Chi_Minh,2026-11-01\n' >"$1/accounts.csv"
+	printf 'number,account\n+8418001234,%s\n' "$2" >"$1/numbers.csv"
+}
+line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"ANSWERED","DOCUMENTATION","%s",""\n'
+# cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY
+cdr() {
+	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
+	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "$5"
+}
+ing() { tally-ingest --source s --format asterisk --tz Asia/Ho_Chi_Minh \
+	--numbering tariffs/numbering/vn.csv "$1" >/dev/null 2>&1; }
+ratings() { sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 1, instr(c.record_key, '|') - 1),
+	r.payer, r.period, r.status, r.amount, r.test_used FROM rating r JOIN cdr c
+	ON c.id = r.cdr_id ORDER BY 1"; }
+
+pkg "$T/v1" A
+pkg "$T/v2" B
+# C calls the toll-free number for 60 minutes in November (its owner pays),
+# A makes a 10-minute national call in December.
+{ cdr C 18001234 "2026-11-10 10:00:00" 3600 tf
+  cdr A 0281234567 "2026-12-05 10:00:00" 600 dec; } >"$T/calls.csv"
+
+fresh_db
+tally-tariff load "$T/v2" >/dev/null
+ing "$T/calls.csv"
+tally-rate >/dev/null
+expected=$(ratings)
+# Worked by hand with v2: B owns the number, so C's 3600 s go to B and use
+# all of B's test minutes (0 VND); A's December call (within A's 60 days)
+# uses A's own, untouched test minutes: 0 VND, 0 used before it.
+check "fresh store, rated once with v2" "dec|A|2026-12|rated|0|0
+tf|B|2026-11|rated|0|0" "$expected"
+
+fresh_db
+tally-tariff load "$T/v1" >/dev/null
+ing "$T/calls.csv"
+tally-rate >/dev/null
+# With v1, A owns the number: C's call uses A's 3600 test seconds, so A's
+# December call is charged 600 s at 100/min = 1000 VND.
+check "with v1, A pays for C's call and then for its own" "dec|A|2026-12|rated|1000000000|3600
+tf|A|2026-11|rated|0|0" "$(ratings)"
+tally-tariff load "$T/v2" >/dev/null
+run 0 "after loading v2, rate one account only" tally-rate --account A
+run 0 "then everything" tally-rate
+check "filtered re-rating ends where a fresh rating does" "$expected" "$(ratings)"
+for b in $(sqlite3 "$TALLY_DB" 'SELECT id FROM batch'); do
+	run 0 "replay of batch $b is identical" tally-replay --batch "$b"
+done
+
+# The same with the periods in the wrong order.
+fresh_db
+tally-tariff load "$T/v1" >/dev/null
+ing "$T/calls.csv"
+tally-rate >/dev/null
+tally-tariff load "$T/v2" >/dev/null
+run 0 "after loading v2, rate December first" tally-rate --period 2026-12
+run 0 "then everything" tally-rate
+check "period order does not matter" "$expected" "$(ratings)"

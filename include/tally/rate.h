@@ -44,6 +44,7 @@ struct rate_state {
 	int64_t test_used;	/* test seconds used before, all periods */
 	struct rate_counter *counters;
 	int ncounters, cap;
+	int *index;		/* open addressing over counters, 2 * cap slots */
 	int counting_only;	/* pass 1 of a volume period: totals only */
 };
 

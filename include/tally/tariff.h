@@ -130,6 +130,7 @@ struct taccount {
 struct tnumber {
 	char *number;
 	int account;
+	int line;		/* in numbers.csv, for messages */
 };
 
 struct trie_node {

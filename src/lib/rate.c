@@ -46,26 +46,58 @@ void
 rate_state_release(struct rate_state *st)
 {
 	free(st->counters);
+	free(st->index);
 	memset(st, 0, sizeof *st);
 }
 
+static uint64_t
+counter_hash(int cls, const char *line)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)cls;	/* FNV-1a */
+
+	for (; *line; line++)
+		h = (h ^ (unsigned char)*line) * 1099511628211ULL;
+	return h;
+}
+
+/* The counter of a class and line, created at 0; NULL when out of memory.
+ * A call centre has thousands of lines: a hash, not a scan. */
 static struct rate_counter *
 counter(struct rate_state *st, int cls, const char *line)
 {
+	uint64_t h = counter_hash(cls, line);
+	size_t mask, i;
 	struct rate_counter *c;
 
-	for (int i = 0; i < st->ncounters; i++)
-		if (st->counters[i].cls == cls && strcmp(st->counters[i].line, line) == 0)
-			return &st->counters[i];
 	if (st->ncounters == st->cap) {
 		int cap = st->cap ? st->cap * 2 : 8;
 		struct rate_counter *n = realloc(st->counters, (size_t)cap * sizeof *n);
+		int *idx = n ? malloc((size_t)cap * 2 * sizeof *idx) : NULL;
 
-		if (n == NULL)
+		if (n)
+			st->counters = n;
+		if (idx == NULL)
 			return NULL;
-		st->counters = n;
+		free(st->index);
+		st->index = idx;
 		st->cap = cap;
+		memset(idx, 0xff, (size_t)cap * 2 * sizeof *idx);	/* -1: empty */
+		for (int k = 0; k < st->ncounters; k++) {
+			size_t m = (size_t)cap * 2 - 1;
+			size_t at = counter_hash(st->counters[k].cls, st->counters[k].line) & m;
+
+			while (idx[at] >= 0)
+				at = (at + 1) & m;
+			idx[at] = k;
+		}
 	}
+	mask = (size_t)st->cap * 2 - 1;
+	for (i = h & mask; st->index[i] >= 0; i = (i + 1) & mask) {
+		c = &st->counters[st->index[i]];
+		if (c->cls == cls && strcmp(c->line, line) == 0)
+			return c;
+	}
+	st->index[i] = st->ncounters;
 	c = &st->counters[st->ncounters++];
 	memset(c, 0, sizeof *c);
 	c->cls = cls;

@@ -1006,7 +1006,10 @@ parse_accounts(struct tariff *t, const struct tariff_pkg *p, struct tariff_error
 static int
 by_number(const void *a, const void *b)
 {
-	return strcmp(((const struct tnumber *)a)->number, ((const struct tnumber *)b)->number);
+	const struct tnumber *x = a, *y = b;
+	int c = strcmp(x->number, y->number);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
 static void
@@ -1020,24 +1023,32 @@ parse_numbers(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 	while (rows_next(&r)) {
 		struct tnumber n = { 0 };
 
-		if (col(&r, 0)[0] == '\0') {
-			ERR(&r, 0, "empty number");
-			continue;
+		{
+			const char *num = col(&r, 0), *d = num + (*num == '+');
+
+			if (*d == '\0' || strspn(d, "0123456789") != strlen(d)) {
+				ERR(&r, 0, "\"%s\" is not a normalized number (digits, an "
+				    "optional leading +)", num);
+				continue;
+			}
 		}
 		if ((n.account = tariff_account(t, col(&r, 1))) < 0) {
 			ERR(&r, 1, "unknown account \"%s\"", col(&r, 1));
 			continue;
 		}
-		if (tariff_number_owner(t, col(&r, 0)) >= 0) {
-			ERR(&r, 0, "number \"%s\" listed twice", col(&r, 0));
-			continue;
-		}
 		n.number = dup(col(&r, 0));
+		n.line = (int)r.line;
 		*(struct tnumber *)grow(&t->numbers, &t->nnumbers, sizeof n) = n;
-		/* keep sorted as we go: tariff_number_owner() is a binary search */
-		if (t->nnumbers > 0)
-			qsort(t->numbers, (size_t)t->nnumbers, sizeof *t->numbers, by_number);
 	}
+	/* sorted once: tariff_number_owner() is a binary search, and a number
+	 * listed twice sits beside itself */
+	if (t->nnumbers > 0)
+		qsort(t->numbers, (size_t)t->nnumbers, sizeof *t->numbers, by_number);
+	for (int i = 1; i < t->nnumbers; i++)
+		if (strcmp(t->numbers[i - 1].number, t->numbers[i].number) == 0)
+			perr(err, TF_NUMBERS, (uint64_t)t->numbers[i].line, "number",
+			    "number \"%s\" listed twice (first on line %d)",
+			    t->numbers[i].number, t->numbers[i - 1].line);
 	rows_close(&r);
 }
 

@@ -4,6 +4,7 @@
  * account's zone is Asia/Ho_Chi_Minh (UTC+7, no DST).
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -373,4 +374,29 @@ Test(rate, replay_from_a_snapshot_gives_the_same_charge, .init = setup, .fini = 
 	cr_expect_eq(r2.npieces, r1.npieces);
 	rate_state_release(&st);
 	rate_state_release(&fresh);
+}
+
+Test(rate, thousands_of_lines_keep_their_own_tier_position, .init = setup, .fini = teardown)
+{
+	struct rate_state st = { .test_used = 60 };
+	struct rate_result r;
+	char caller[32];
+
+	/* 5000 lines of account g make a 60 s on-net call each; then line 7
+	 * calls again: its own position is 60 s, not 5000 minutes */
+	for (int i = 0; i < 5000; i++) {
+		struct cdr c = call("g", "+84901112222", LOCAL(NOV20, 1, 0, 0) + i, 60);
+
+		snprintf(caller, sizeof caller, "+8490100%04d", i);
+		c.caller = caller;
+		rate_cdr(t, &c, &st, NULL, &r);
+	}
+	cr_expect_eq(st.ncounters, 5000);
+	struct cdr c = call("g", "+84901112222", LOCAL(NOV20, 9, 0, 0), 60);
+
+	c.caller = "+84901000007";
+	rate_cdr(t, &c, &st, NULL, &r);
+	cr_expect_eq(r.before.tier_pos, 60);
+	cr_expect_eq(r.amount, VND(500));
+	rate_state_release(&st);
 }

@@ -139,6 +139,19 @@ Test(tariff, other_validations, .init = base, .fini = done)
 	tariff_errors_release(&e);
 }
 
+Test(tariff, numbers_must_be_normalized_and_listed_once, .init = base, .fini = done)
+{
+	struct tariff_errors e;
+
+	set(TF_NUMBERS, "number,account\n1800 1234,acme\n+8418001234,acme\n"
+	    "+8418001234,acme\n");
+	cr_assert_null(tariff_parse(&pkg, &e));
+	cr_expect(has(&e, "numbers.csv:2:number: \"1800 1234\" is not a normalized number"));
+	cr_expect(has(&e, "numbers.csv:4:number: number \"+8418001234\" listed twice "
+	    "(first on line 3)"));
+	tariff_errors_release(&e);
+}
+
 Test(tariff, longest_prefix_beats_a_cheaper_shorter_one, .init = base, .fini = done)
 {
 	struct tariff *t = parse_ok();

@@ -161,6 +161,7 @@ struct tariff {
 struct tariff_errors {
 	char **msg;
 	int n, cap;
+	int more;		/* problems found beyond the first 200, not kept */
 };
 
 void tariff_errors_release(struct tariff_errors *e);

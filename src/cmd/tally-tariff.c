@@ -40,8 +40,10 @@ parse_dir(const char *dir, struct tariff_pkg *p)
 	if ((t = tariff_parse(p, &errs)) == NULL) {
 		for (int i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s/%s\n", dir, errs.msg[i]);
-		fprintf(stderr, "%s: %s: %d problem%s\n", progname, dir, errs.n,
-		    errs.n == 1 ? "" : "s");
+		if (errs.more)
+			fprintf(stderr, "%s: ... and %d more\n", dir, errs.more);
+		fprintf(stderr, "%s: %s: %d problem%s\n", progname, dir, errs.n + errs.more,
+		    errs.n + errs.more == 1 ? "" : "s");
 		tariff_errors_release(&errs);
 		tariff_pkg_release(p);
 	}
@@ -93,8 +95,9 @@ cmd_load(struct store *s, const char *dir)
 		if (own < 0)
 			goto fail;
 		if (own > 0 && strcmp(owner, t->reseller) != 0) {
-			terr_set(&e, "%s: account %s belongs to reseller %s, not %s; nothing "
-			    "loaded", dir, t->accounts[i].id, owner, t->reseller);
+			terr_set(&e, "%s/accounts.csv:%d:account: account %s belongs to "
+			    "reseller %s, not %s; nothing loaded", dir, t->accounts[i].line,
+			    t->accounts[i].id, owner, t->reseller);
 			rc = 1;
 			goto fail;
 		}

@@ -6,7 +6,7 @@
 int
 money_parse(const char *s, money *out)
 {
-	int neg = 0, digits = 0, decimals = -1;
+	int neg = 0, digits = 0, decimals = -1, whole = 0;
 	money v = 0;
 
 	if (*s == '-') {
@@ -22,8 +22,10 @@ money_parse(const char *s, money *out)
 			return -1;
 		if (decimals >= 0 && ++decimals > 6)
 			return -1;
-		if (v > (INT64_MAX / 10) / MONEY_SCALE)
-			return -1;	/* past 9.2e12 units: not a price */
+		/* at most 12 whole digits: 1e12 units is 1e18 micro-units, inside
+		 * int64 with the decimals still to come */
+		if (decimals < 0 && ++whole > 12)
+			return -1;
 		v = v * 10 + (*s - '0');
 		digits++;
 	}

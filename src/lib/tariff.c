@@ -149,7 +149,7 @@ perr(struct tariff_errors *e, enum tariff_fileid f, uint64_t line, const char *c
 	va_list ap;
 
 	if (e->n >= MAX_ERRORS) {
-		e->n++;
+		e->more++;
 		return;
 	}
 	if (line)
@@ -218,6 +218,15 @@ rows_open(struct rows *r, const struct tariff_pkg *p, enum tariff_fileid f,
 		perr(err, f, l.lineno, NULL, "malformed CSV quoting in the header");
 		goto fail;
 	}
+	for (int a = 0; a < r->ncols; a++) {
+		for (int b = a + 1; b < r->ncols; b++) {
+			if (strcmp(csvline_field(r->cl, a), csvline_field(r->cl, b)) == 0) {
+				perr(err, f, l.lineno, NULL, "the header has column \"%s\" twice",
+				    csvline_field(r->cl, a));
+				goto fail;
+			}
+		}
+	}
 	for (int i = 0; cols[i]; i++) {
 		size_t n = strlen(cols[i]);
 		int optional = cols[i][n - 1] == '?';
@@ -265,6 +274,10 @@ rows_next(struct rows *r)
 			continue;
 		if (l.too_long) {
 			perr(r->err, r->f, l.lineno, NULL, "line too long");
+			continue;
+		}
+		if (memchr(l.text, '\0', l.len) || memchr(l.text, '\r', l.len)) {
+			perr(r->err, r->f, l.lineno, NULL, "NUL byte or bare CR in line");
 			continue;
 		}
 		if ((n = csvline_split(r->cl, l.text, l.len)) < 0) {
@@ -330,7 +343,8 @@ get_int(struct rows *r, int i, long min, long max, long *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max ||
+	    *s == '+' || *s == ' ' || (*s == '-' && min >= 0)) {
 		ERR(r, i, "\"%s\" is not a whole number from %ld to %ld", s, min, max);
 		return -1;
 	}
@@ -347,8 +361,10 @@ get_money(struct rows *r, int i, int allow_empty, money *out)
 		*out = 0;
 		return 0;
 	}
-	if (money_parse(s, out) != 0 || *out < 0) {
-		ERR(r, i, "\"%s\" is not an amount (digits, at most 6 decimals)", s);
+	/* a per-minute price above a million units is a typo, and keeps
+	 * price * seconds of any call well inside 64 bits */
+	if (*s == '-' || money_parse(s, out) != 0 || *out > (money)1000000 * MONEY_SCALE) {
+		ERR(r, i, "\"%s\" is not an amount from 0 to 1000000 (at most 6 decimals)", s);
 		return -1;
 	}
 	return 0;
@@ -436,6 +452,12 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 	while (rows_next(&r)) {
 		const char *k = col(&r, 0), *v = col(&r, 1);
 
+		if ((strcmp(k, "reseller") == 0 && t->reseller) ||
+		    (strcmp(k, "currency") == 0 && currency_seen) ||
+		    (strcmp(k, "name") == 0 && t->name)) {
+			ERR(&r, 0, "key \"%s\" given twice", k);
+			continue;
+		}
 		if (strcmp(k, "reseller") == 0) {
 			if (!valid_name(v))
 				ERR(&r, 1, "reseller \"%s\": use 1 to 64 of A-Z a-z 0-9 _ . -", v);
@@ -719,7 +741,8 @@ parse_rates(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *
 			ERR(&r, 0, "\"%s\" is not a deck name", col(&r, 0)), bad = 1;
 		if (*prefix == '+')
 			prefix++;
-		if (strspn(prefix, "0123456789") != strlen(prefix) || strlen(prefix) > 32)
+		if ((prefix != col(&r, 1) && *prefix == '\0') ||
+		    strspn(prefix, "0123456789") != strlen(prefix) || strlen(prefix) > 32)
 			ERR(&r, 1, "\"%s\" is not a prefix (digits, an optional leading +)",
 			    col(&r, 1)), bad = 1;
 		bad |= get_money(&r, 3, 0, &rt.price) != 0;
@@ -1077,13 +1100,6 @@ tariff_parse(const struct tariff_pkg *p, struct tariff_errors *errs)
 	parse_plan_classes(t, p, errs);
 	parse_accounts(t, p, errs);
 	parse_numbers(t, p, errs);
-	if (errs->n > MAX_ERRORS) {
-		char buf[80];
-
-		snprintf(buf, sizeof buf, "... and %d more errors", errs->n - MAX_ERRORS);
-		errs->n = MAX_ERRORS;
-		errs->msg[errs->n++] = dup(buf);
-	}
 	if (errs->n > 0) {
 		tariff_free(t);
 		return NULL;

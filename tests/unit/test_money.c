@@ -20,7 +20,9 @@ Test(money, parse_decimal_text)
 	cr_expect_eq(money_parse("1.", &m), -1);
 	cr_expect_eq(money_parse("1e3", &m), -1);
 	cr_expect_eq(money_parse("1,5", &m), -1);
-	cr_expect_eq(money_parse("99999999999999", &m), -1);	/* past int64 micro-units */
+	cr_expect_eq(money_parse("9223372036855", &m), -1);	/* 13 whole digits */
+	cr_assert_eq(money_parse("999999999999.999999", &m), 0);	/* the largest */
+	cr_expect_eq(m, 999999999999999999LL);
 }
 
 Test(money, format_keeps_minor_unit_and_real_digits)

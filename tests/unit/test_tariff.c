@@ -139,6 +139,41 @@ Test(tariff, other_validations, .init = base, .fini = done)
 	tariff_errors_release(&e);
 }
 
+Test(tariff, ambiguous_input_is_refused, .init = base, .fini = done)
+{
+	struct tariff_errors e;
+	static const char nul_row[] = "plan,rounding,decimals,test_minutes,test_days\n"
+	    "p1,half-up,0,,\np\0,up,0,,\n";
+
+	set(TF_PACKAGE, "key,value\nreseller,r1\ncurrency,VND\nreseller,r2\n");
+	set(TF_RATES, "deck,prefix,destination,price,price,initial,increment,effective_from\n"
+	    "vn,+84,Vietnam,100,999,1,1,2026-01-01\n");
+	set(TF_TIERS, "tiers,mode,count,initial,increment,above,upto,price\n"
+	    "hot,graduated,line,+1,1,0,,-0\n");
+	free(pkg.data[TF_PLANS]);
+	pkg.data[TF_PLANS] = malloc(sizeof nul_row);
+	memcpy(pkg.data[TF_PLANS], nul_row, sizeof nul_row);
+	pkg.len[TF_PLANS] = sizeof nul_row - 1;
+	cr_assert_null(tariff_parse(&pkg, &e));
+	cr_expect(has(&e, "package.csv:4:key: key \"reseller\" given twice"));
+	cr_expect(has(&e, "rates.csv:1: the header has column \"price\" twice"));
+	cr_expect(has(&e, "tiers.csv:2:initial: \"+1\" is not a whole number"));
+	cr_expect(has(&e, "tiers.csv:2:price: \"-0\" is not an amount"));
+	cr_expect(has(&e, "plans.csv:3: NUL byte or bare CR in line"));
+	tariff_errors_release(&e);
+}
+
+Test(tariff, a_lone_plus_is_no_prefix, .init = base, .fini = done)
+{
+	struct tariff_errors e;
+
+	set(TF_RATES, "deck,prefix,destination,price,initial,increment,effective_from\n"
+	    "vn,+,Everything,100,1,1,2026-01-01\n");
+	cr_assert_null(tariff_parse(&pkg, &e));
+	cr_expect(has(&e, "rates.csv:2:prefix: \"+\" is not a prefix"));
+	tariff_errors_release(&e);
+}
+
 Test(tariff, numbers_must_be_normalized_and_listed_once, .init = base, .fini = done)
 {
 	struct tariff_errors e;
@@ -173,8 +208,19 @@ Test(tariff, effective_dates_pick_the_rate, .init = base, .fini = done)
 	int r2 = tariff_deck_lookup(t, 0, "+842838123456", 20261201);
 
 	/* the chain holds both; rating picks the row in effect (test_rate) */
-	cr_expect_geq(r1, 0);
-	cr_expect_geq(r2, 0);
+	cr_assert_geq(r1, 0);
+	cr_assert_geq(r2, 0);
+	int n = 0;
+	for (int r = r1; r >= 0; r = t->rates[r].next) {
+		/* 100 until 2026-12-01 (exclusive), 200 from then */
+		if (t->rates[r].price == 100000000)
+			cr_expect(t->rates[r].from == 20260101 && t->rates[r].to == 20261201);
+		else
+			cr_expect(t->rates[r].price == 200000000 && t->rates[r].from == 20261201 &&
+			    t->rates[r].to == 0);
+		n++;
+	}
+	cr_expect_eq(n, 2);
 	cr_expect_eq(tariff_deck_lookup(t, 0, "+842838123456", 20251231), -1);
 	tariff_free(t);
 }

@@ -5,7 +5,8 @@
  * With version 0 each CDR is re-rated with the tariff version it was rated
  * with: any difference means the store or the program changed.  With a
  * version, it is a what-if: the same CDRs from the same positions, priced
- * by that version.
+ * by that version; CDRs that another reseller's versions priced are left
+ * out (counted in `skipped`).
  */
 #ifndef TALLY_REPLAY_H
 #define TALLY_REPLAY_H
@@ -18,12 +19,15 @@
 struct replay_diff {
 	int64_t cdr;
 	const char *record_key;
-	const char *field;	/* status, class, billed_seconds, amount, piece N */
-	char stored[160], replayed[160];
+	/* status, reason, payer, class, destination, billed_seconds, amount,
+	 * piece N */
+	const char *field;
+	char stored[512], replayed[512];
 };
 
 struct replay_summary {
 	uint64_t cdrs, differing, differences;
+	uint64_t skipped;	/* what-if: CDRs priced by another reseller */
 };
 
 int replay_batch(struct store *s, int64_t batch, int64_t version,

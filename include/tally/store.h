@@ -145,7 +145,8 @@ int store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *
 
 struct stored_rating {
 	int64_t version;
-	const char *status, *cls, *payer, *reason;
+	const char *reseller;	/* of that version; "" when none */
+	const char *status, *cls, *payer, *reason, *destination, *prefix;
 	int64_t billed_seconds;
 	money amount;
 	struct rate_snapshot before;

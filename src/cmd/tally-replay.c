@@ -108,9 +108,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	store_close(s);
-	fprintf(stderr, "%s: batch %lld: %llu CDRs replayed, %llu differ\n", progname,
+	fprintf(stderr, "%s: batch %lld: %llu CDRs replayed, %llu differ", progname,
 	    (long long)batch, (unsigned long long)sum.cdrs,
 	    (unsigned long long)sum.differing);
+	if (sum.skipped)
+		fprintf(stderr, " (%llu priced by another reseller, left out)",
+		    (unsigned long long)sum.skipped);
+	fputc('\n', stderr);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error writing standard output\n", progname);
 		return 2;

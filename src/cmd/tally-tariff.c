@@ -67,17 +67,20 @@ cmd_validate(const char *dir)
 
 /* Exit 1: the package is invalid or refused; 2: the store failed. */
 static int
-cmd_load(struct store *s, const char *dir)
+cmd_load(const char *db, const char *dir)
 {
 	struct tariff_pkg p;
 	struct tariff *t = parse_dir(dir, &p);
+	struct store *s = NULL;
 	struct terr e;
 	char sha[65], owner[128];
 	int64_t id;
-	int found, rc = 2;
+	int found = -1, rc = 2;
 
 	if (t == NULL)
-		return 1;
+		return 1;	/* invalid: the store is not even opened */
+	if ((s = store_open(db, STORE_CREATE, &e)) == NULL)
+		goto out;
 	tariff_pkg_hash(&p, sha);
 	if ((found = store_tariff_find(s, t->reseller, sha, &id, &e)) != 0) {
 		if (found > 0) {
@@ -118,6 +121,7 @@ fail:
 out:
 	if (rc != 0)
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+	store_close(s);
 	tariff_free(t);
 	tariff_pkg_release(&p);
 	return rc;
@@ -174,6 +178,17 @@ cmd_diff(struct store *s, const char *v1, const char *v2)
 	return n ? 1 : 0;
 }
 
+/* Every program checks that its output really reached its destination. */
+static int
+finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: error writing standard output\n", progname);
+		return 2;
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -214,14 +229,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "validate") == 0)
 		return cmd_validate(argv[optind + 1]);
-	if ((s = store_open(db, strcmp(cmd, "load") == 0 ? STORE_CREATE : STORE_EXISTING,
-	    &e)) == NULL) {
+	if (strcmp(cmd, "load") == 0)
+		return finish(cmd_load(db, argv[optind + 1]));
+	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 2;
 	}
-	if (strcmp(cmd, "load") == 0)
-		rc = cmd_load(s, argv[optind + 1]);
-	else if (strcmp(cmd, "diff") == 0)
+	if (strcmp(cmd, "diff") == 0)
 		rc = cmd_diff(s, argv[optind + 1], argv[optind + 2]);
 	else if (store_each_version(s, reseller, list_row, NULL, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
@@ -229,9 +243,5 @@ main(int argc, char **argv)
 	} else
 		rc = 0;
 	store_close(s);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: error writing standard output\n", progname);
-		return 2;
-	}
-	return rc;
+	return finish(rc);
 }

@@ -73,20 +73,40 @@ on_rating(const struct stored_cdr *sc, const struct stored_rating *sr, void *arg
 	const struct tariff *t = version_tariff(r, r->version ? r->version : sr->version);
 	struct rate_state st = { 0 };
 	struct rate_result res;
-	const char *cls;
-	char a[160], b[160];
+	const char *cls, *payer;
+	char a[512], b[512];
 	int n = 0;
 
 	if (t == NULL)
 		return -1;
+	/* a what-if compares only what that reseller's versions priced */
+	if (r->version && strcmp(sr->reseller, t->reseller ? t->reseller : "") != 0) {
+		r->sum->skipped++;
+		return 0;
+	}
 	rate_cdr(t, &sc->c, &st, &sr->before, &res);
 	rate_state_release(&st);
 	cls = res.cls >= 0 ? t->classes[res.cls].name : "";
+	payer = res.payer >= 0 ? t->accounts[res.payer].id : sc->c.account;
 	r->sum->cdrs++;
-	if (strcmp(sr->status, status_names[res.status]) != 0)
-		report(r, sc, "status", sr->status, status_names[res.status], &n);
+	if (strcmp(sr->status, status_names[res.status]) != 0) {
+		/* a new status comes with its reason: say it */
+		snprintf(a, sizeof a, "%s%s%s", sr->status, *sr->reason ? ": " : "", sr->reason);
+		snprintf(b, sizeof b, "%s%s%s", status_names[res.status],
+		    *res.reason ? ": " : "", res.reason);
+		report(r, sc, "status", a, b, &n);
+	} else if (strcmp(sr->reason, res.reason) != 0) {
+		report(r, sc, "reason", sr->reason, res.reason, &n);
+	}
+	if (strcmp(sr->payer, payer) != 0)
+		report(r, sc, "payer", sr->payer, payer, &n);
 	if (strcmp(sr->cls ? sr->cls : "", cls) != 0)
 		report(r, sc, "class", sr->cls ? sr->cls : "", cls, &n);
+	if (strcmp(sr->prefix, res.prefix) != 0 || strcmp(sr->destination, res.destination) != 0) {
+		snprintf(a, sizeof a, "%s %s", sr->prefix, sr->destination);
+		snprintf(b, sizeof b, "%s %s", res.prefix, res.destination);
+		report(r, sc, "destination", a, b, &n);
+	}
 	if (sr->billed_seconds != res.billed_seconds) {
 		snprintf(a, sizeof a, "%lld", (long long)sr->billed_seconds);
 		snprintf(b, sizeof b, "%lld", (long long)res.billed_seconds);

@@ -1003,7 +1003,9 @@ store_each_batch_rating(struct store *s, int64_t batch,
 {
 	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", coalesce(r.version_id, 0),"
 	    " r.status, r.class, r.payer, r.reason, r.billed_seconds, r.amount, r.tier_pos,"
-	    " r.test_used, r.volume_total FROM cdr c JOIN rating r ON r.cdr_id = c.id"
+	    " r.test_used, r.volume_total, r.destination, r.prefix, coalesce(v.reseller, '')"
+	    " FROM cdr c JOIN rating r ON r.cdr_id = c.id"
+	    " LEFT JOIN tariff_version v ON v.id = r.version_id"
 	    " WHERE c.batch_id = ?1 ORDER BY c.id", e);
 	int rc, stop = 0;
 
@@ -1026,6 +1028,9 @@ store_each_batch_rating(struct store *s, int64_t batch,
 		sr.before.tier_pos = sqlite3_column_int64(st, 23);
 		sr.before.test_used = sqlite3_column_int64(st, 24);
 		sr.before.volume_total = sqlite3_column_int64(st, 25);
+		sr.destination = text(st, 26);
+		sr.prefix = text(st, 27);
+		sr.reseller = text(st, 28);
 		if (load_pieces(s, sc.id, &sr, e) != 0) {
 			stop = -1;
 			break;

@@ -1306,14 +1306,17 @@ rowset_of(const char *data, size_t len, struct rowset *rs)
 		if (n && data[i + n - 1] == '\r')
 			n--;
 		if (n && data[i] != '#') {
-			if (header) {
-				header = 0;
-			} else {
-				char **slot = grow(&rs->row, &rs->n, sizeof(char *));
+			/* the header is compared too: swapping two column names
+			 * changes every row's meaning */
+			char **slot = grow(&rs->row, &rs->n, sizeof(char *));
+			const char *tag = header ? "(header) " : "";
 
-				if ((*slot = strndup(data + i, n)) == NULL)
-					abort();
-			}
+			if ((*slot = malloc(strlen(tag) + n + 1)) == NULL)
+				abort();
+			memcpy(*slot, tag, strlen(tag));
+			memcpy(*slot + strlen(tag), data + i, n);
+			(*slot)[strlen(tag) + n] = '\0';
+			header = 0;
 		}
 		i = end + 1;
 	}

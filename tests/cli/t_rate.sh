@@ -41,8 +41,8 @@ tally-rate >/dev/null
 check "late arrival rates exactly as if all had come at once" "$(ratings)" "$late"
 # Worked by hand (6/6 increments, 500 VND/min on-net first tier, 3600 test s):
 # a1 1800 s all test; late 300 s all test (2100 used); a2 2400 s: 1500 test,
-# 900 s charged = 7500; a3 600 s: 300 s at 500 = 5000... no test left: 600 s
-# = 5000.
+# 900 s charged at 500/min = 7500; a3 600 s, no test left: 600 s at 500/min
+# = 5000, from tier position 900 s.
 check "test minutes used in call order" "a1|rated|1800|0|0|0
 a2|rated|2400|7500000000|0|2100
 a3|rated|600|5000000000|900|3600

@@ -53,6 +53,9 @@ tally-rate >/dev/null
 check "with v1, A pays for C's call and then for its own" "dec|A|2026-12|rated|1000000000|3600
 tf|A|2026-11|rated|0|0" "$(ratings)"
 tally-tariff load "$T/v2" >/dev/null
+run 1 "what-if with v2 before re-rating" tally-replay --batch 1 --tariff 2 --format csv
+check "the what-if shows the toll-free call changing payer" "payer,A,B" \
+    "$(awk -F, '$2 ~ /^tf/ && $3 == "payer" { print $3 "," $4 "," $5 }' "$T/out")"
 run 0 "after loading v2, rate one account only" tally-rate --account A
 run 0 "then everything" tally-rate
 check "filtered re-rating ends where a fresh rating does" "$expected" "$(ratings)"
@@ -69,3 +72,28 @@ tally-tariff load "$T/v2" >/dev/null
 run 0 "after loading v2, rate December first" tally-rate --period 2026-12
 run 0 "then everything" tally-rate
 check "period order does not matter" "$expected" "$(ratings)"
+
+# Volume tiers through tally-rate: the period's total decides every call's
+# price, including calls rated before a late one arrived.
+pkg "$T/vol" A
+printf 'tiers,mode,count,initial,increment,above,upto,price\nv,volume,account,1,1,0,10,100\nv,volume,account,1,1,10,,50\n' >"$T/vol/tiers.csv"
+printf 'plan,rounding,decimals,test_minutes,test_days\np,half-up,0,,\n' >"$T/vol/plans.csv"
+printf 'plan,class,pricing\np,tollfree,deck:d\np,national,tiers:v\n' >"$T/vol/plan_classes.csv"
+fresh_db
+tally-tariff load "$T/vol" >/dev/null
+{ cdr A 0281234567 "2026-11-10 10:00:00" 300 v1; cdr A 0281234567 "2026-11-11 10:00:00" 240 v2; } >"$T/v12.csv"
+cdr A 0281234567 "2026-11-12 10:00:00" 120 v3 >"$T/v3.csv"
+ing "$T/v12.csv"
+tally-rate >/dev/null
+# 540 s = 9 minutes: the first tier, 100/min: 500 and 400
+check "volume below the bound" "v1|A|2026-11|rated|500000000|0
+v2|A|2026-11|rated|400000000|0" "$(ratings)"
+ing "$T/v3.csv"
+tally-rate >/dev/null
+# 660 s = 11 minutes > 10: every second at 50/min: 250, 200, 100
+check "a late call that crosses the bound re-prices the period" "v1|A|2026-11|rated|250000000|0
+v2|A|2026-11|rated|200000000|0
+v3|A|2026-11|rated|100000000|0" "$(ratings)"
+for b in $(sqlite3 "$TALLY_DB" 'SELECT id FROM batch'); do
+	run 0 "replay of volume batch $b is identical" tally-replay --batch "$b"
+done

@@ -49,3 +49,10 @@ check "diff shows nothing else" 2 "$(wc -l <"$T/out")"
 run 0 "diff of a version with itself" tally-tariff diff 2 2
 run 2 "diff with a version that does not exist" tally-tariff diff 1 9
 contains "missing version named" "$T/err" "no tariff version 9"
+
+# Two column names swapped in a header: no data row changed, every meaning did.
+cp -r tariffs/vn-hotline "$T/swapped"
+sed -i 's/^\(deck,prefix,destination,price,connection_fee\),initial,increment,/\1,increment,initial,/' "$T/swapped/rates.csv"
+tally-tariff load "$T/swapped" >/dev/null
+run 1 "diff sees a header change" tally-tariff diff 2 3
+contains "header row shown" "$T/out" "+ rates.csv: (header) deck,prefix,destination,price,connection_fee,increment,initial,"

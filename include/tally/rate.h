@@ -21,6 +21,7 @@ enum rate_status { RS_RATED, RS_FREE, RS_UNRATED };
 
 enum piece_kind { PK_TEST, PK_TIER, PK_BAND, PK_MESSAGE, PK_CONNECTION };
 
+#define RATE_MAX_SECONDS 1000000	/* 11.5 days: longer calls are unrated */
 #define RATE_MAX_PIECES 32	/* pieces of one call: tiers and bands it crosses, + test + fee */
 
 struct rate_piece {

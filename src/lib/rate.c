@@ -355,6 +355,12 @@ rate_cdr(const struct tariff *t, const struct cdr *c, struct rate_state *st,
 		res->prefix = t->rates[row].prefix;
 	}
 
+	/* a bound that keeps price * seconds of every piece inside 64 bits
+	 * (prices are at most a million units a minute) */
+	if (c->billsec > RATE_MAX_SECONDS) {
+		set_status(res, RS_UNRATED, "call longer than %d seconds", RATE_MAX_SECONDS);
+		return;
+	}
 	if (c->type == CDR_SMS) {
 		money p;
 

@@ -400,3 +400,16 @@ Test(rate, thousands_of_lines_keep_their_own_tier_position, .init = setup, .fini
 	cr_expect_eq(r.amount, VND(500));
 	rate_state_release(&st);
 }
+
+Test(rate, absurdly_long_call_is_unrated_not_overflowed, .init = setup, .fini = teardown)
+{
+	struct rate_state st = { .test_used = 60 };
+	struct rate_result r;
+	struct cdr c = call("g", "+842438123456", LOCAL(NOV20, 10, 0, 0), 1000001);
+
+	rate_cdr(t, &c, &st, NULL, &r);
+	cr_expect_eq(r.status, RS_UNRATED);
+	cr_expect_str_eq(r.reason, "call longer than 1000000 seconds");
+	cr_expect_eq(r.amount, 0);
+	rate_state_release(&st);
+}

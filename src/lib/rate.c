@@ -126,8 +126,8 @@ add_piece(struct rate_result *res, enum piece_kind kind, const char *label,
 	struct rate_piece *p;
 
 	if (res->npieces == RATE_MAX_PIECES) {
-		set_status(res, RS_UNRATED, "the call crosses more than %d tiers or bands",
-		    RATE_MAX_PIECES - 2);
+		set_status(res, RS_UNRATED, "the call needs more than %d pieces (tiers, "
+		    "bands, test minutes, connection fee)", RATE_MAX_PIECES);
 		return NULL;
 	}
 	p = &res->pieces[res->npieces++];
@@ -292,8 +292,28 @@ price_by_tiers(const struct tier_set *ts, const struct rate_counter *ctr,
 	return 0;
 }
 
+static void rate_cdr_body(const struct tariff *t, const struct cdr *c,
+    struct rate_state *st, const struct rate_snapshot *snap, struct rate_result *res);
+
 void
 rate_cdr(const struct tariff *t, const struct cdr *c, struct rate_state *st,
+    const struct rate_snapshot *snap, struct rate_result *res)
+{
+	int64_t test_before = st->test_used;
+
+	rate_cdr_body(t, c, st, snap, res);
+	/* A CDR that ends unrated charges nothing and uses nothing: give back
+	 * any test seconds it took, and bill no seconds. */
+	if (res->status == RS_UNRATED) {
+		if (snap == NULL)
+			st->test_used = test_before;
+		res->billed_seconds = 0;
+		res->amount = 0;
+	}
+}
+
+static void
+rate_cdr_body(const struct tariff *t, const struct cdr *c, struct rate_state *st,
     const struct rate_snapshot *snap, struct rate_result *res)
 {
 	const struct tclass *cls;

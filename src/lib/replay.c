@@ -103,8 +103,10 @@ on_rating(const struct stored_cdr *sc, const struct stored_rating *sr, void *arg
 	if (strcmp(sr->cls ? sr->cls : "", cls) != 0)
 		report(r, sc, "class", sr->cls ? sr->cls : "", cls, &n);
 	if (strcmp(sr->prefix, res.prefix) != 0 || strcmp(sr->destination, res.destination) != 0) {
-		snprintf(a, sizeof a, "%s %s", sr->prefix, sr->destination);
-		snprintf(b, sizeof b, "%s %s", res.prefix, res.destination);
+		snprintf(a, sizeof a, "%s%s%s", sr->prefix, *sr->prefix ? " " : "",
+		    sr->destination);
+		snprintf(b, sizeof b, "%s%s%s", res.prefix, *res.prefix ? " " : "",
+		    res.destination);
 		report(r, sc, "destination", a, b, &n);
 	}
 	if (sr->billed_seconds != res.billed_seconds) {

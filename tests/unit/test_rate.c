@@ -413,3 +413,18 @@ Test(rate, absurdly_long_call_is_unrated_not_overflowed, .init = setup, .fini = 
 	cr_expect_eq(r.amount, 0);
 	rate_state_release(&st);
 }
+
+Test(rate, an_unrated_call_bills_and_uses_nothing, .init = setup, .fini = teardown)
+{
+	struct rate_state st = { .test_used = 0 };
+	struct rate_result r;
+	/* account g is new (60 test seconds left): a call it cannot be charged
+	 * for takes none of them, and bills no seconds */
+	struct cdr c = call("g", "+842838123456", LOCAL(NOV20, 10, 0, 0), 1000001);
+
+	rate_cdr(t, &c, &st, NULL, &r);
+	cr_expect_eq(r.status, RS_UNRATED);
+	cr_expect_eq(r.billed_seconds, 0);
+	cr_expect_eq(st.test_used, 0);
+	rate_state_release(&st);
+}

@@ -1,7 +1,7 @@
 # Every program: --help, --version, and usage errors with status 2.
 . tests/cli/lib.sh
 
-for p in tally-ingest tally-report tally-tariff tally-rate tally-replay; do
+for p in tally tally-ingest tally-report tally-tariff tally-rate tally-replay; do
 	run 0 "$p --help exits 0" $p --help
 	contains "$p --help prints usage" "$T/out" "usage: $p"
 	run 0 "$p --version exits 0" $p --version
@@ -37,3 +37,11 @@ run 2 "replay json" tally-replay --batch 1 --format json
 run 2 "usage without --period" tally-report usage
 run 2 "unrated with --account" tally-report unrated --account a
 run 2 "json for reconcile" tally-report reconcile --format json
+
+# The front door runs the program beside it with the same arguments.
+run 0 "tally rate --help runs tally-rate" tally rate --help
+contains "tally-rate's own usage" "$T/out" "usage: tally-rate"
+run 2 "tally with an unknown command" tally frobnicate
+contains "unknown command named" "$T/err" 'unknown command "frobnicate"'
+run 0 "tally help lists the commands" tally help
+check "five commands listed" 5 "$(grep -cE '^  (ingest|tariff|rate|replay|report) ' "$T/out")"

@@ -61,6 +61,10 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known |= strcmp(argv[1], commands[i].name) == 0;
+	if (argv[1][0] == '-') {
+		usage(stderr);
+		return 2;
+	}
 	if (!known) {
 		fprintf(stderr, "%s: unknown command \"%s\"; see tally help\n", progname,
 		    argv[1]);

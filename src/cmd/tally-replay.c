@@ -112,7 +112,7 @@ main(int argc, char **argv)
 	    (long long)batch, (unsigned long long)sum.cdrs,
 	    (unsigned long long)sum.differing);
 	if (sum.skipped)
-		fprintf(stderr, " (%llu priced by another reseller, left out)",
+		fprintf(stderr, " (%llu not this reseller's, left out)",
 		    (unsigned long long)sum.skipped);
 	fputc('\n', stderr);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

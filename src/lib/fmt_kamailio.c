@@ -27,13 +27,14 @@ take(struct format *f, char *pair, struct wanted *w)
 	if (eq == NULL)
 		return;
 	*eq = '\0';
-	if (strcmp(pair, "start_time") == 0)
+	/* the first pair with a key wins: a repeated key cannot change the
+	 * record key of a CDR already stored */
+	if (strcmp(pair, "start_time") == 0 && w->start == NULL)
 		w->start = eq + 1;
-	else if (strcmp(pair, "end_time") == 0)
+	else if (strcmp(pair, "end_time") == 0 && w->end == NULL)
 		w->end = eq + 1;
-	/* a later pair with the same key wins, as in the acc module's own log */
 	for (int i = 0; i < KAM_NFIELDS; i++)
-		if (strcmp(pair, f->kam_keys[i]) == 0)
+		if (strcmp(pair, f->kam_keys[i]) == 0 && w->field[i] == NULL)
 			w->field[i] = eq + 1;
 }
 

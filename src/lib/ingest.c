@@ -91,10 +91,11 @@ ingest_lines(struct store *s, struct format *f, const char *source,
 	format_begin_file(f);
 	while ((rc = lreader_next(lr, &l)) == 1) {
 		if (format_needs_header(f)) {
-			if (memchr(l.text, '\r', l.len) != NULL)
+			int cr = memchr(l.text, '\r', l.len) != NULL;
+
+			if (cr)
 				terr_set(e, "bare CR in the header (a file with CR line ends?)");
-			if (memchr(l.text, '\r', l.len) != NULL ||
-			    format_header(f, l.text, l.len, e) != 0) {
+			if (cr || format_header(f, l.text, l.len, e) != 0) {
 				char msg[sizeof e->msg];
 
 				tally_strlcpy(msg, e->msg, sizeof msg);

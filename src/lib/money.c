@@ -24,7 +24,7 @@ money_parse(const char *s, money *out)
 			return -1;
 		/* at most 12 whole digits: 1e12 units is 1e18 micro-units, inside
 		 * int64 with the decimals still to come */
-		if (decimals < 0 && ++whole > 12)
+		if (decimals < 0 && (whole || *s != '0') && ++whole > 12)
 			return -1;
 		v = v * 10 + (*s - '0');
 		digits++;

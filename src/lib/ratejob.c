@@ -189,14 +189,20 @@ on_candidate(const struct stored_cdr *sc, void *arg)
 	/* The filters narrow the rating of new and unrated CDRs.  A CDR rated
 	 * with a version that is no longer current is re-rated whatever they
 	 * say: its group is re-rated whole, and it may belong elsewhere now. */
-	if (!sc->stale && ((j->only_period && strcmp(period, j->only_period) != 0) ||
+	int moved = sc->rated && (strcmp(sc->payer, payer) != 0 ||
+	    strcmp(sc->period, period) != 0);
+
+	/* ... and so is one that now belongs to another group (an account
+	 * the tariff has learnt, a number with a new owner): its old group may
+	 * be re-rated, and must not keep it */
+	if (!sc->stale && !moved && ((j->only_period && strcmp(period, j->only_period) != 0) ||
 	    (j->only_account && strcmp(payer, j->only_account) != 0)))
 		return 0;
 	if (store_work_add(j->s, sc->id, payer, period, j->e) != 0 ||
 	    add_group(j, payer, period) != 0)
 		return -1;
 	/* It leaves the group it was rated in: that group changes too. */
-	if (sc->rated && (strcmp(sc->payer, payer) != 0 || strcmp(sc->period, period) != 0))
+	if (moved)
 		return add_group(j, sc->payer, sc->period);
 	return 0;
 }

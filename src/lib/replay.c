@@ -80,7 +80,10 @@ on_rating(const struct stored_cdr *sc, const struct stored_rating *sr, void *arg
 	if (t == NULL)
 		return -1;
 	/* a what-if compares only what that reseller's versions priced */
-	if (r->version && strcmp(sr->reseller, t->reseller ? t->reseller : "") != 0) {
+	if (r->version && (*sr->reseller ? strcmp(sr->reseller, t->reseller) != 0 :
+	    tariff_account(t, sc->c.account) < 0)) {
+		/* another reseller's CDR, or one rated without a tariff whose
+		 * account this version does not know either */
 		r->sum->skipped++;
 		return 0;
 	}

@@ -1,4 +1,5 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <errno.h>
 #include <nettle/sha2.h>
 #include <pcre2.h>
@@ -344,7 +345,7 @@ get_int(struct rows *r, int i, long min, long max, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max ||
-	    *s == '+' || *s == ' ' || (*s == '-' && min >= 0)) {
+	    !(isdigit((unsigned char)*s) || (*s == '-' && min < 0))) {
 		ERR(r, i, "\"%s\" is not a whole number from %ld to %ld", s, min, max);
 		return -1;
 	}

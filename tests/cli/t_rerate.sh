@@ -57,6 +57,7 @@ run 1 "what-if with v2 before re-rating" tally-replay --batch 1 --tariff 2 --for
 check "the what-if shows the toll-free call changing payer" "payer,A,B" \
     "$(awk -F, '$2 ~ /^tf/ && $3 == "payer" { print $3 "," $4 "," $5 }' "$T/out")"
 run 0 "after loading v2, rate one account only" tally-rate --account A
+check "the filtered run alone already ends where a fresh rating does" "$expected" "$(ratings)"
 run 0 "then everything" tally-rate
 check "filtered re-rating ends where a fresh rating does" "$expected" "$(ratings)"
 for b in $(sqlite3 "$TALLY_DB" 'SELECT id FROM batch'); do
@@ -70,6 +71,7 @@ ing "$T/calls.csv"
 tally-rate >/dev/null
 tally-tariff load "$T/v2" >/dev/null
 run 0 "after loading v2, rate December first" tally-rate --period 2026-12
+check "the December-only run already ends where a fresh rating does" "$expected" "$(ratings)"
 run 0 "then everything" tally-rate
 check "period order does not matter" "$expected" "$(ratings)"
 
@@ -97,3 +99,25 @@ v3|A|2026-11|rated|100000000|0" "$(ratings)"
 for b in $(sqlite3 "$TALLY_DB" 'SELECT id FROM batch'); do
 	run 0 "replay of volume batch $b is identical" tally-replay --batch "$b"
 done
+
+# An account the tariff learns later: its CDRs were unrated under the CDR's
+# account and the UTC month; once known, a call late on 30 Nov UTC belongs
+# to December in the account's zone (UTC+7), even in a --period run.
+pkg "$T/k1" A
+cp -r "$T/k1" "$T/k2"
+printf 'D,p,Asia/Ho_Chi_Minh,2025-01-01\n' >>"$T/k2/accounts.csv"
+fresh_db
+tally-tariff load "$T/k1" >/dev/null
+{ cdr D 0281234567 "2026-11-15 10:00:00" 60 d1; cdr D 0281234567 "2026-12-01 03:00:00" 60 d2; } >"$T/d.csv"
+ing "$T/d.csv"
+tally-rate >/dev/null 2>&1
+check "unknown account: unrated under the UTC month" "d1|D|2026-11|unrated|0|0
+d2|D|2026-11|unrated|0|0" "$(ratings)"
+tally-tariff load "$T/k2" >/dev/null
+run 1 "what-if with the version that knows D" tally-replay --batch 1 --tariff 2 --format csv
+check "the what-if compares D's CDRs (both become rated)" 2 \
+    "$(grep -c ',status,"unrated: unknown account ""D""",rated$' "$T/out")"
+run 0 "a --period run once D is known" tally-rate --period 2026-11
+# D was created in 2025: no test minutes; 60 s at 100/min = 100 VND each
+check "each call in its own local month" "d1|D|2026-11|rated|100000000|0
+d2|D|2026-12|rated|100000000|0" "$(ratings)"

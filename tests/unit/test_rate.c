@@ -40,6 +40,7 @@ setup(void)
 	    "onnet,30,voice,,^\\+849,caller\n"
 	    "landline,40,voice,,^\\+8428,caller\n"
 	    "tollfree,45,voice,,^\\+841800,owner\n"
+	    "peakonly,46,voice,,^\\+8426,caller\n"
 	    "offnet,50,voice,,^\\+84,caller\n");
 	set(TF_BANDS, "band,days,from,to\npeak,Mon-Fri,08:00,18:00\n"
 	    "offpeak,Mon-Fri,00:00,08:00\noffpeak,Mon-Fri,18:00,24:00\n"
@@ -57,6 +58,7 @@ setup(void)
 	    "land,+8428,HCM,600,,1,1,,peak,2026-01-01,\n"
 	    "land,+8428,HCM,300,,1,1,,offpeak,2026-01-01,\n"
 	    "free,+841800,Toll-free,150,,30,6,,,2026-01-01,\n"
+	    "peak,+8426,Peak only,600,,1,1,,peak,2026-01-01,\n"
 	    "msg,,Any,290,,1,1,,,2026-01-01,\n");
 	set(TF_TIERS, "tiers,mode,count,initial,increment,above,upto,price\n"
 	    "hot,graduated,line,1,1,0,1000,500\nhot,graduated,line,1,1,1000,5000,480\n"
@@ -67,7 +69,7 @@ setup(void)
 	    "grad,half-up,0,1,30\nvolp,half-up,0,,\nup,up,0,,\ndown,down,0,,\n");
 	set(TF_PLAN_CLASSES, "plan,class,pricing\n"
 	    "grad,onnet,tiers:hot\ngrad,offnet,deck:d\ngrad,landline,deck:land\n"
-	    "grad,sms,deck:msg\ngrad,tollfree,deck:free\n"
+	    "grad,sms,deck:msg\ngrad,tollfree,deck:free\ngrad,peakonly,deck:peak\n"
 	    "volp,onnet,tiers:vol\nup,offnet,deck:d\ndown,offnet,deck:d\n");
 	set(TF_ACCOUNTS, "account,plan,timezone,created\n"
 	    "g,grad,Asia/Ho_Chi_Minh,2026-11-01\nv,volp,Asia/Ho_Chi_Minh,2026-01-01\n"
@@ -411,6 +413,28 @@ Test(rate, absurdly_long_call_is_unrated_not_overflowed, .init = setup, .fini = 
 	cr_expect_eq(r.status, RS_UNRATED);
 	cr_expect_str_eq(r.reason, "call longer than 1000000 seconds");
 	cr_expect_eq(r.amount, 0);
+	rate_state_release(&st);
+}
+
+Test(rate, a_call_unrated_after_its_test_seconds_gives_them_back, .init = setup, .fini = teardown)
+{
+	struct rate_state st = { .test_used = 30 };	/* 30 test seconds left */
+	struct rate_result r;
+	/* answered Friday 17:59:00 for 120 s to a peak-only deck: 30 s of test
+	 * minutes, then 30 s of peak, then 18:00 offpeak has no rate */
+	struct cdr c = call("g", "+842612345678", LOCAL(NOV20, 17, 59, 0), 120);
+
+	rate_cdr(t, &c, &st, NULL, &r);
+	cr_assert_eq(r.status, RS_UNRATED);
+	cr_expect_str_eq(r.reason, "no rate for 8426 in band offpeak");
+	cr_expect_eq(r.billed_seconds, 0);
+	cr_expect_eq(st.test_used, 30, "the 30 test seconds are given back");
+	/* so the next call still gets them: 60 s on-net, 30 s test + 30 s at 500 */
+	c = call("g", "+84901112222", LOCAL(NOV20, 19, 0, 0), 60);
+	rate_cdr(t, &c, &st, NULL, &r);
+	cr_expect_eq(r.pieces[0].kind, PK_TEST);
+	cr_expect_eq(r.pieces[0].seconds, 30);
+	cr_expect_eq(r.amount, VND(250));
 	rate_state_release(&st);
 }
 

@@ -1046,24 +1046,37 @@ store_each_batch_rating(struct store *s, int64_t batch,
 
 /* ---- usage and unrated reports ----------------------------------------- */
 
+/* A usage query: ?1 the period, ?2 an account or NULL, ?3 a reseller or NULL. */
+static sqlite3_stmt *
+usage_query(struct store *s, const char *sql, const char *period,
+    const char *account, const char *reseller, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, sql, e);
+
+	if (st) {
+		sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+		bind_opt(st, 2, account);
+		bind_opt(st, 3, reseller);
+	}
+	return st;
+}
+
 int
 store_each_usage(struct store *s, const char *period, const char *account,
     const char *reseller, int (*fn)(const struct usage_row *, void *), void *arg,
     struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT r.payer, r.class, v.currency, count(*),"
+	sqlite3_stmt *st = usage_query(s, "SELECT r.payer, r.class, v.currency, count(*),"
 	    " sum(r.seconds), sum(r.billed_seconds), sum(r.amount) FROM rating r"
 	    " JOIN tariff_version v ON v.id = r.version_id"
 	    " WHERE r.period = ?1 AND r.class IS NOT NULL AND r.status <> 'unrated'"
 	    " AND (?2 IS NULL OR r.payer = ?2) AND (?3 IS NULL OR v.reseller = ?3)"
-	    " GROUP BY r.payer, r.class ORDER BY r.payer, r.class", e);
+	    " GROUP BY r.payer, r.class ORDER BY r.payer, r.class", period, account,
+	    reseller, e);
 	int rc, stop = 0;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
-	bind_opt(st, 2, account);
-	bind_opt(st, 3, reseller);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct usage_row u = {
 			.account = text(st, 0), .cls = text(st, 1), .currency = text(st, 2),
@@ -1082,20 +1095,17 @@ store_each_usage_piece(struct store *s, const char *period, const char *account,
     const char *reseller, int (*fn)(const struct usage_piece_row *, void *),
     void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT r.payer, r.class, p.kind, p.label,"
+	sqlite3_stmt *st = usage_query(s, "SELECT r.payer, r.class, p.kind, p.label,"
 	    " sum(p.seconds), sum(p.exact) FROM rating r JOIN rating_piece p ON"
 	    " p.cdr_id = r.cdr_id JOIN tariff_version v ON v.id = r.version_id"
 	    " WHERE r.period = ?1 AND r.status = 'rated'"
 	    " AND (?2 IS NULL OR r.payer = ?2) AND (?3 IS NULL OR v.reseller = ?3)"
 	    " GROUP BY r.payer, r.class, p.kind, p.label"
-	    " ORDER BY r.payer, r.class, p.kind, p.label", e);
+	    " ORDER BY r.payer, r.class, p.kind, p.label", period, account, reseller, e);
 	int rc, stop = 0;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
-	bind_opt(st, 2, account);
-	bind_opt(st, 3, reseller);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct usage_piece_row u = {
 			.account = text(st, 0), .cls = text(st, 1), .kind = text(st, 2),

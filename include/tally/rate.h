@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "tally/bundle.h"
 #include "tally/cdr.h"
 #include "tally/money.h"
 #include "tally/numnorm.h"
@@ -19,14 +20,14 @@
 
 enum rate_status { RS_RATED, RS_FREE, RS_UNRATED };
 
-enum piece_kind { PK_TEST, PK_TIER, PK_BAND, PK_MESSAGE, PK_CONNECTION };
+enum piece_kind { PK_TEST, PK_TIER, PK_BAND, PK_MESSAGE, PK_CONNECTION, PK_BUNDLE };
 
 #define RATE_MAX_SECONDS 1000000	/* 11.5 days: longer calls are unrated */
 #define RATE_MAX_PIECES 32	/* pieces of one call: tiers and bands it crosses, + test + fee */
 
 struct rate_piece {
 	enum piece_kind kind;
-	char label[64];		/* tier "1000-5000", band "peak", "test" */
+	char label[64];		/* tier "1000-5000", band "peak", "test", bundle "goi1 #3" */
 	int64_t seconds;	/* 0 for message and connection pieces */
 	money price;		/* per minute, per message or per call */
 	money_x60 exact;	/* price * seconds, or price * 60 */
@@ -47,11 +48,14 @@ struct rate_state {
 	int ncounters, cap;
 	int *index;		/* open addressing over counters, 2 * cap slots */
 	int counting_only;	/* pass 1 of a volume period: totals only */
+	struct bundle_state *bundle;	/* the payer's bundles, NULL: none */
 };
 
 /* The state before one CDR, as stored with its rating for replay. */
 struct rate_snapshot {
 	int64_t tier_pos, test_used, volume_total;
+	int bundle_sub, bundle_seq;	/* the window in force; sub -1: none */
+	int64_t bundle_left;		/* its seconds left */
 };
 
 struct rate_result {

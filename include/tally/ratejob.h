@@ -20,6 +20,7 @@
 
 struct rate_summary {
 	uint64_t cdrs, groups, rated, free, unrated;
+	uint64_t windows;	/* bundle windows stored */
 };
 
 /* period ("YYYY-MM") and account (payer) narrow the run; NULL for all. */

@@ -22,7 +22,7 @@
 #include "tally/tariff.h"
 #include "tally/terr.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -140,6 +140,44 @@ int store_each_work_cdr(struct store *s,
  * store_work_clear_pieces).  version 0 = none (unknown account). */
 int store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
     const char *period, const char *cls, const struct rate_result *r, struct terr *e);
+
+/* --- bundles ----------------------------------------------------------- */
+
+/* The latest period with ratings ("" when none): how far windows are
+ * worked out. */
+int store_last_period(struct store *s, char out[8], struct terr *e);
+
+/* A payer's windows were worked out with this version up to this period:
+ * 1 and both, 0 when never, -1 on error. */
+int store_bundle_horizon(struct store *s, const char *payer, int64_t *version,
+    char period[8], struct terr *e);
+int store_bundle_horizon_put(struct store *s, const char *payer, int64_t version,
+    const char *period, struct terr *e);
+/* Payers with windows (a horizon), by id. */
+int store_each_bundle_payer(struct store *s, int (*fn)(const char *payer, void *),
+    void *arg, struct terr *e);
+/* Drop a payer's windows and horizon, before they are rebuilt. */
+int store_bundle_reset(struct store *s, const char *payer, struct terr *e);
+
+/* One window (tally-cdr(5), bundle_window); seconds and micro-units. */
+struct window_row {
+	const char *payer;
+	int seq;
+	int64_t version;
+	const char *bundle, *cls;
+	int64_t activated, start, end;
+	const char *start_local, *end_local, *ended;
+	int64_t granted, rolled_in, used, rolled_out, forfeited;
+	money price;
+	int tax_included;
+	const char *period_from, *period_to;	/* months of its first and last second */
+	const char *currency;	/* read back only */
+};
+int store_bundle_window_put(struct store *s, const struct window_row *w, struct terr *e);
+/* Windows in force during a period (NULL: all), by payer and number. */
+int store_each_window(struct store *s, const char *period, const char *account,
+    const char *reseller, int (*fn)(const struct window_row *, void *), void *arg,
+    struct terr *e);
 
 /* --- replay ------------------------------------------------------------ */
 

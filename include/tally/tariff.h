@@ -23,7 +23,8 @@
 
 enum tariff_fileid {
 	TF_PACKAGE, TF_CLASSES, TF_RATES, TF_BANDS, TF_HOLIDAYS, TF_TIERS,
-	TF_PLANS, TF_PLAN_CLASSES, TF_ACCOUNTS, TF_NUMBERS, TF_NFILES
+	TF_PLANS, TF_PLAN_CLASSES, TF_ACCOUNTS, TF_NUMBERS, TF_BUNDLES,
+	TF_SUBSCRIPTIONS, TF_NFILES
 };
 
 struct tariff_pkg {
@@ -133,6 +134,36 @@ struct tnumber {
 	int line;		/* in numbers.csv, for messages */
 };
 
+enum bundle_renewal { RENEW_AUTO, RENEW_NONE };
+enum bundle_exhaustion { EXHAUST_RENEW, EXHAUST_OVERAGE };
+enum bundle_granularity { GRAIN_SECOND, GRAIN_MINUTE };
+
+/* A minute bundle on sale (bundles.csv). */
+struct bundle {
+	char *name;
+	int cls;		/* the class it covers */
+	int64_t seconds;	/* granted per window */
+	money price;		/* per window, charged when it starts */
+	int tax_included;	/* the price includes tax */
+	int validity_days;
+	enum bundle_renewal renewal;	/* at the end of validity */
+	enum bundle_exhaustion on_exhaustion;
+	int counts_toward_tiers;	/* covered seconds move the tier position */
+	int rollover_percent;	/* of unused granted seconds; 0 = none */
+	int64_t rollover_max;	/* seconds, -1 = no cap */
+	enum bundle_granularity granularity;
+};
+
+/* An account's subscription to a bundle (subscriptions.csv). */
+struct subscription {
+	int account;
+	int bundle;
+	int64_t activated;	/* UTC instant */
+	int64_t cancelled;	/* UTC instant, 0 = not cancelled */
+	enum bundle_exhaustion on_exhaustion;	/* the customer's choice, else the bundle's */
+	int line;		/* in subscriptions.csv, for messages */
+};
+
 struct trie_node {
 	int32_t child[10];
 	int32_t rates;		/* first rate with exactly this prefix, -1 */
@@ -152,6 +183,8 @@ struct tariff {
 	struct plan *plans;	int nplans;
 	struct taccount *accounts; int naccounts;	/* sorted by id */
 	struct tnumber *numbers; int nnumbers;	/* sorted by number */
+	struct bundle *bundles;	int nbundles;
+	struct subscription *subs; int nsubs;	/* sorted by account, activation */
 	struct tz **zones;	int nzones;	/* one per zone name in use */
 	struct trie_node *nodes; int nnodes, nodecap;
 	void *md;		/* pcre2_match_data * */
@@ -178,6 +211,8 @@ int tariff_number_owner(const struct tariff *t, const char *number);	/* account 
 int tariff_classify(const struct tariff *t, enum cdr_type type, const char *caller,
     const char *callee);
 const struct plan_class *tariff_plan_class(const struct tariff *t, int plan, int cls);
+/* The subscriptions of an account: *first and the count (0 when none). */
+int tariff_subscriptions(const struct tariff *t, int account, int *first);
 /* The longest prefix of `number` in `deck` with a rate in effect on local
  * date `date`: the first rate of that prefix's chain, or -1. */
 int tariff_deck_lookup(const struct tariff *t, int deck, const char *number,

@@ -69,6 +69,9 @@ main(int argc, char **argv)
 	    (unsigned long long)sum.cdrs, (unsigned long long)sum.groups,
 	    (unsigned long long)sum.rated, (unsigned long long)sum.free,
 	    (unsigned long long)sum.unrated);
+	if (sum.windows)
+		printf("bundle windows: %llu (see tally-report bundles)\n",
+		    (unsigned long long)sum.windows);
 	if (sum.unrated)
 		fprintf(stderr, "%s: %llu CDRs could not be rated: see tally-report unrated\n",
 		    progname, (unsigned long long)sum.unrated);

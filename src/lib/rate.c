@@ -145,6 +145,7 @@ rate_payer(const struct tariff *t, const struct cdr *c, struct rate_result *res)
 	int acct, cls, owner;
 
 	memset(res, 0, sizeof *res);
+	res->before.bundle_sub = -1;
 	res->cls = -1;
 	res->payer = -1;
 	res->destination = res->prefix = "";
@@ -300,13 +301,18 @@ rate_cdr(const struct tariff *t, const struct cdr *c, struct rate_state *st,
     const struct rate_snapshot *snap, struct rate_result *res)
 {
 	int64_t test_before = st->test_used;
+	struct bundle_state bundle_before;
 
+	if (st->bundle)
+		bundle_before = *st->bundle;
 	rate_cdr_body(t, c, st, snap, res);
 	/* A CDR that ends unrated charges nothing and uses nothing: give back
-	 * any test seconds it took, and bill no seconds. */
+	 * any test seconds and bundle seconds it took, and bill no seconds. */
 	if (res->status == RS_UNRATED) {
 		if (snap == NULL)
 			st->test_used = test_before;
+		if (snap == NULL && st->bundle)
+			*st->bundle = bundle_before;
 		res->billed_seconds = 0;
 		res->amount = 0;
 	}
@@ -324,7 +330,10 @@ rate_cdr_body(const struct tariff *t, const struct cdr *c, struct rate_state *st
 	money_x60 exact = 0;
 	int32_t date;
 	int wd, min, chain = -1, row = -1;
-	int64_t billed, test = 0;
+	int64_t billed, test = 0, covered = 0, overage;
+	int64_t answer = c->has_answer ? c->answer : c->start;
+	struct bundle_state replay_bundle, *bs = st->bundle;
+	const struct bundle *bp = NULL;
 
 	if (rate_payer(t, c, res) < 0 || res->status != RS_RATED)
 		return;
@@ -345,8 +354,16 @@ rate_cdr_body(const struct tariff *t, const struct cdr *c, struct rate_state *st
 		return;
 	}
 	rate_local(a->tz, c->start, &date, &wd, &min);
-	if (snap != NULL)
+	if (snap != NULL) {
 		st->test_used = snap->test_used;
+		/* the window the call found, and nothing else of the timeline */
+		bs = NULL;
+		if (snap->bundle_sub >= 0) {
+			bundle_restore(&replay_bundle, t, res->payer, snap->bundle_sub,
+			    snap->bundle_seq, snap->bundle_left, NULL);
+			bs = &replay_bundle;
+		}
+	}
 	res->before.test_used = st->test_used;
 
 	if (pc->kind == PRICE_DECK) {
@@ -429,9 +446,32 @@ rate_cdr_body(const struct tariff *t, const struct cdr *c, struct rate_state *st
 			return;
 	}
 
+	/* Then the bundle in force when the call started, if it covers the
+	 * class; the plan prices what is left (overage). */
+	if (bs && billed > test && bundle_in_force(bs, res->cls, c->start,
+	    &res->before.bundle_sub, &res->before.bundle_seq, &res->before.bundle_left)) {
+		struct bundle_take takes[BUNDLE_MAX_TAKES];
+		int nt;
+
+		bp = &t->bundles[t->subs[res->before.bundle_sub].bundle];
+		covered = bundle_cover(bs, billed - test, answer + test, answer + c->billsec,
+		    takes, &nt);
+		for (int i = 0; i < nt; i++) {
+			char label[64];
+
+			snprintf(label, sizeof label, "%s #%d", bp->name, takes[i].seq);
+			if (add_piece(res, PK_BUNDLE, label, takes[i].seconds, 0, 0) == NULL)
+				return;
+		}
+		/* at minute granularity the bundle takes the last minute whole */
+		if (test + covered > billed)
+			res->billed_seconds = test + covered;
+	}
+	overage = billed - test - covered > 0 ? billed - test - covered : 0;
+
 	if (pc->kind == PRICE_DECK) {
-		if (price_by_bands(t, a, chain, date, (c->has_answer ? c->answer : c->start) + test,
-		    billed - test, res, &exact) != 0)
+		if (price_by_bands(t, a, chain, date, answer + test + covered, overage, res,
+		    &exact) != 0)
 			return;
 		if (t->rates[row].connection_fee > 0 && billed > 0) {
 			money f = t->rates[row].connection_fee;
@@ -443,13 +483,16 @@ rate_cdr_body(const struct tariff *t, const struct cdr *c, struct rate_state *st
 		}
 	} else {
 		const struct tier_set *ts = &t->tiers[pc->ref];
+		/* bundle seconds move the tier position only if the bundle says so */
+		int64_t counted = bp && bp->counts_toward_tiers ? covered : 0;
 
 		if (st->counting_only) {
-			ctr->volume_total += billed - test;
-		} else if (price_by_tiers(ts, ctr, ctr->seconds, billed - test, res, &exact) != 0) {
+			ctr->volume_total += counted + overage;
+		} else if (price_by_tiers(ts, ctr, ctr->seconds + counted, overage, res,
+		    &exact) != 0) {
 			return;
 		}
-		ctr->seconds += billed - test;
+		ctr->seconds += counted + overage;
 	}
 	res->amount = money_round(exact, pl->rounding, pl->decimals);
 }

@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tally/bundle.h"
 #include "tally/rate.h"
 #include "tally/ratejob.h"
+#include "tally/timefmt.h"
 
 /* ---- the current tariffs ------------------------------------------------ */
 
@@ -112,12 +114,22 @@ struct group {
 	char period[8];
 };
 
+/* A payer whose bundle windows are rebuilt in this run. */
+struct bpayer {
+	const char *id;		/* the tariff's string */
+	int t, a;
+	int done;
+};
+
 struct job {
 	struct store *s;
 	struct tariff_set ts;
 	const char *only_period, *only_account;
 	struct group *groups;
 	int ngroups, cap;
+	char horizon[8];	/* windows are worked out to this period's end */
+	struct bpayer *bp;	/* sorted by id */
+	int nbp;
 	struct rate_summary *sum;
 	struct terr *e;
 };
@@ -298,9 +310,11 @@ has_volume(const struct tariff *t)
 
 /* Rate one group's CDRs (in rating order) and store the results. */
 static int
-rate_group(struct job *j, const char *payer, const char *period, struct members *ms)
+rate_group(struct job *j, const char *payer, const char *period, struct members *ms,
+    struct bundle_state *bs)
 {
 	struct rate_state st = { 0 };
+	struct bundle_state pass1;
 	struct rate_result res;
 	int a = -1, ti = tariff_set_find(&j->ts, payer, &a), rc = -1;
 	const struct tariff *t = ti >= 0 ? j->ts.t[ti] : NULL;
@@ -315,6 +329,11 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 		/* pass 1: the period's totals, which volume tiers price by */
 		st.counting_only = 1;
 		st.test_used = test_before;
+		/* on a copy of the bundles: pass 2 takes the same seconds again */
+		if (bs) {
+			pass1 = *bs;
+			st.bundle = &pass1;
+		}
 		for (int i = 0; i < ms->n; i++)
 			rate_cdr(t, &ms->m[i].c, &st, NULL, &res);
 		for (int i = 0; i < st.ncounters; i++)
@@ -322,6 +341,7 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 		st.counting_only = 0;
 	}
 	st.test_used = test_before;
+	st.bundle = bs;
 	for (int i = 0; i < ms->n; i++) {
 		const char *cls = NULL;
 
@@ -362,12 +382,228 @@ out:
 	return rc;
 }
 
-/* The work list arrives in group order: gather a group, rate it, go on. */
+/* ---- bundle windows ----------------------------------------------------- */
+
+static int
+by_bpayer(const void *a, const void *b)
+{
+	return strcmp(((const struct bpayer *)a)->id, ((const struct bpayer *)b)->id);
+}
+
+static struct bpayer *
+find_bpayer(const struct job *j, const char *payer)
+{
+	struct bpayer key = { .id = payer };
+
+	return j->nbp ? bsearch(&key, j->bp, (size_t)j->nbp, sizeof key, by_bpayer) : NULL;
+}
+
+static int
+has_group(const struct job *j, int n, const char *payer)
+{
+	int lo = 0, hi = n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, c = strcmp(payer, j->groups[mid].payer);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int
+on_bundle_period(const char *period, void *arg)
+{
+	struct cascade *c = arg;
+
+	return add_group(c->j, c->payer, period);
+}
+
+/*
+ * Which payers' windows to rebuild: a bundle's state runs through all of a
+ * payer's months, so a payer with subscriptions is re-rated whole when any
+ * of its CDRs changes, when its tariff version changes, or when the store's
+ * last period moves (its windows must reach it).  Payers whose windows are
+ * stored but who hold no subscription any more lose them.
+ */
+static int
+plan_bundles(struct job *j)
+{
+	int ngrouped = j->ngroups;
+
+	if (store_last_period(j->s, j->horizon, j->e) != 0)
+		return -1;
+	for (int i = 0; i < j->ngroups; i++)
+		if (strcmp(j->groups[i].period, j->horizon) > 0)
+			tally_strlcpy(j->horizon, j->groups[i].period, sizeof j->horizon);
+	if (ngrouped > 0)
+		qsort(j->groups, (size_t)ngrouped, sizeof *j->groups, by_group);
+	for (int ti = 0; ti < j->ts.n; ti++) {
+		const struct tariff *t = j->ts.t[ti];
+
+		for (int k = 0; k < t->nsubs; k++) {
+			const char *id = t->accounts[t->subs[k].account].id;
+			int64_t version = 0;
+			char period[8] = "";
+			int dirty, rc;
+
+			if (k > 0 && t->subs[k - 1].account == t->subs[k].account)
+				continue;
+			if ((rc = store_bundle_horizon(j->s, id, &version, period, j->e)) < 0)
+				return -1;
+			dirty = rc == 0 || version != j->ts.version[ti] ||
+			    strcmp(period, j->horizon) != 0 || has_group(j, ngrouped, id);
+			if (!dirty || j->horizon[0] == '\0')
+				continue;
+			struct bpayer *b = realloc(j->bp, (size_t)(j->nbp + 1) * sizeof *b);
+
+			if (b == NULL)
+				return terr_set(j->e, "out of memory");
+			j->bp = b;
+			j->bp[j->nbp++] = (struct bpayer){ id, ti, t->subs[k].account, 0 };
+			{
+				struct cascade c = { j, id };
+
+				if (store_periods_after(j->s, id, "", on_bundle_period, &c,
+				    j->e) != 0)
+					return -1;
+			}
+		}
+	}
+	if (j->nbp > 0)
+		qsort(j->bp, (size_t)j->nbp, sizeof *j->bp, by_bpayer);
+	return 0;
+}
+
+struct names {
+	char **v;
+	int n;
+	struct terr *e;
+};
+
+static int
+on_stored_bundle_payer(const char *payer, void *arg)
+{
+	struct names *nm = arg;
+	char **v = realloc(nm->v, (size_t)(nm->n + 1) * sizeof *v);
+
+	if (v == NULL)
+		return terr_set(nm->e, "out of memory");
+	nm->v = v;
+	if ((v[nm->n] = strdup(payer)) == NULL)
+		return terr_set(nm->e, "out of memory");
+	nm->n++;
+	return 0;
+}
+
+/* Payers with stored windows who hold no subscription now lose them. */
+static int
+drop_old_windows(struct job *j)
+{
+	struct names nm = { NULL, 0, j->e };
+	int rc = store_each_bundle_payer(j->s, on_stored_bundle_payer, &nm, j->e);
+
+	for (int i = 0; i < nm.n; i++) {
+		int a, first, ti = tariff_set_find(&j->ts, nm.v[i], &a);
+
+		if (rc == 0 && (ti < 0 || tariff_subscriptions(j->ts.t[ti], a, &first) == 0))
+			rc = store_bundle_reset(j->s, nm.v[i], j->e);
+		free(nm.v[i]);
+	}
+	free(nm.v);
+	return rc;
+}
+
+/* The first instant after a period, in an account's zone. */
+static int64_t
+period_end(const struct taccount *a, const char *period)
+{
+	struct civil c = { 0 };
+	int64_t t = 0;
+
+	c.year = atoi(period);
+	c.mon = atoi(period + 5) + 1;
+	c.day = 1;
+	if (c.mon == 13) {
+		c.year++;
+		c.mon = 1;
+	}
+	/* where clocks skip midnight, the month starts at the first minute
+	 * that happens */
+	for (int i = 0; i < 24 * 60 && tz_to_utc(a->tz, &c, &t) != 0; i++)
+		civil_from_utc(civil_as_utc(&c) + 60, &c);
+	return t;
+}
+
+static void
+local_text(struct tz *z, int64_t t, char out[20])
+{
+	struct civil c;
+
+	tz_from_utc(z, t, &c);
+	snprintf(out, 20, "%04u-%02u-%02u %02u:%02u:%02u", (unsigned)c.year % 10000u,
+	    (unsigned)c.mon % 100u, (unsigned)c.day % 100u, (unsigned)c.hour % 100u,
+	    (unsigned)c.min % 100u, (unsigned)c.sec % 100u);
+}
+
+/* Finish a payer's timeline at the horizon and store its windows. */
+static int
+store_windows(struct job *j, const struct bpayer *b, struct bundle_state *bs)
+{
+	const struct tariff *t = j->ts.t[b->t];
+	const struct taccount *a = &t->accounts[b->a];
+
+	bundle_finish(bs, period_end(a, j->horizon));
+	if (bs->failed)
+		return terr_set(j->e, "out of memory");
+	if (store_bundle_reset(j->s, b->id, j->e) != 0)
+		return -1;
+	for (int i = 0; i < bs->nlog; i++) {
+		const struct bundle_window *w = &bs->log->w[i];
+		const struct subscription *sub = &t->subs[w->sub];
+		const struct bundle *bd = &t->bundles[sub->bundle];
+		char from[8], to[8], sl[20], el[20];
+		struct window_row r = {
+			.payer = b->id, .seq = w->seq, .version = j->ts.version[b->t],
+			.bundle = bd->name, .cls = t->classes[bd->cls].name,
+			.activated = sub->activated, .start = w->start, .end = w->end,
+			.start_local = sl, .end_local = el, .ended = bundle_end_name(w->ended),
+			.granted = w->granted, .rolled_in = w->rolled_in, .used = w->used,
+			.rolled_out = w->rolled_out, .forfeited = w->forfeited,
+			.price = bd->price, .tax_included = bd->tax_included,
+			.period_from = from, .period_to = to,
+		};
+
+		rate_period(a, w->start, from);
+		/* the month of its last second (a window cut at its start has none) */
+		rate_period(a, w->end > w->start ? w->end - 1 : w->start, to);
+		local_text(a->tz, w->start, sl);
+		local_text(a->tz, w->end, el);
+		if (store_bundle_window_put(j->s, &r, j->e) != 0)
+			return -1;
+	}
+	j->sum->windows += (uint64_t)bs->nlog;
+	return store_bundle_horizon_put(j->s, b->id, j->ts.version[b->t], j->horizon, j->e);
+}
+
+/* ---- the stream of work ------------------------------------------------- */
+
+/* The work list arrives in group order: gather a group, rate it, go on.
+ * A payer's groups come together, in period order: its bundle timeline
+ * runs through them and is stored when the next payer begins. */
 struct stream {
 	struct job *j;
 	struct members ms;
 	char *payer;
 	char period[8];
+	struct bpayer *bp;	/* the payer's windows are being rebuilt */
+	struct bundle_state bs;
+	struct bundle_log log;
 };
 
 static int
@@ -376,7 +612,7 @@ flush_group(struct stream *sm)
 	int rc = 0;
 
 	if (sm->ms.n > 0)
-		rc = rate_group(sm->j, sm->payer, sm->period, &sm->ms);
+		rc = rate_group(sm->j, sm->payer, sm->period, &sm->ms, sm->bp ? &sm->bs : NULL);
 	members_release(&sm->ms);
 	memset(&sm->ms, 0, sizeof sm->ms);
 	sm->ms.e = sm->j->e;
@@ -384,20 +620,60 @@ flush_group(struct stream *sm)
 }
 
 static int
+end_payer(struct stream *sm)
+{
+	int rc = 0;
+
+	if (sm->bp) {
+		rc = store_windows(sm->j, sm->bp, &sm->bs);
+		sm->bp->done = 1;
+		sm->bp = NULL;
+	}
+	return rc;
+}
+
+static int
 on_work(const struct stored_cdr *sc, void *arg)
 {
 	struct stream *sm = arg;
+	int new_payer = sm->payer == NULL || strcmp(sm->payer, sc->payer) != 0;
 
-	if (sm->payer == NULL || strcmp(sm->payer, sc->payer) != 0 ||
-	    strcmp(sm->period, sc->period) != 0) {
-		if (flush_group(sm) != 0)
+	if (new_payer || strcmp(sm->period, sc->period) != 0) {
+		if (flush_group(sm) != 0 || (new_payer && end_payer(sm) != 0))
 			return -1;
 		free(sm->payer);
 		if ((sm->payer = strdup(sc->payer)) == NULL)
 			return terr_set(sm->j->e, "out of memory");
 		tally_strlcpy(sm->period, sc->period, sizeof sm->period);
+		if (new_payer && (sm->bp = find_bpayer(sm->j, sc->payer)) != NULL)
+			bundle_begin(&sm->bs, sm->j->ts.t[sm->bp->t], sm->bp->a, &sm->log);
 	}
 	return on_member(sc, &sm->ms);
+}
+
+/* Rate the work list, then the windows of bundle payers without CDRs. */
+static int
+rate_work(struct job *j)
+{
+	struct stream sm = { .j = j, .ms = { NULL, 0, 0, j->e } };
+	int rc = store_each_work_cdr(j->s, on_work, &sm, j->e);
+
+	if (rc == 0)
+		rc = flush_group(&sm);
+	else
+		members_release(&sm.ms);
+	if (rc == 0)
+		rc = end_payer(&sm);
+	for (int i = 0; rc == 0 && i < j->nbp; i++) {
+		if (j->bp[i].done)
+			continue;
+		bundle_begin(&sm.bs, j->ts.t[j->bp[i].t], j->bp[i].a, &sm.log);
+		sm.bp = &j->bp[i];
+		rc = end_payer(&sm);
+	}
+	free(sm.payer);
+	bundle_log_release(&sm.log);
+	return rc;
 }
 
 /* Does this payer's plan give test minutes (whose use carries over)? */
@@ -438,6 +714,10 @@ rate_run(struct store *s, const char *period, const char *account,
 		if (store_periods_after(s, c.payer, p, on_test_period, &c, e) != 0)
 			goto fail;
 	}
+	if (plan_bundles(&j) != 0)
+		goto fail;
+	if (drop_old_windows(&j) != 0)
+		goto fail;
 	/* Each dirty group is re-rated whole: its other CDRs join the work. */
 	if (j.ngroups > 0)
 		qsort(j.groups, (size_t)j.ngroups, sizeof *j.groups, by_group);
@@ -449,18 +729,8 @@ rate_run(struct store *s, const char *period, const char *account,
 	}
 	if (store_work_clear_pieces(s, e) != 0)
 		goto fail;
-	{
-		struct stream sm = { .j = &j, .ms = { NULL, 0, 0, e } };
-		int src = store_each_work_cdr(s, on_work, &sm, e);
-
-		if (src == 0)
-			src = flush_group(&sm);
-		else
-			members_release(&sm.ms);
-		free(sm.payer);
-		if (src != 0)
-			goto fail;
-	}
+	if (rate_work(&j) != 0)
+		goto fail;
 	if (store_commit(s, e) != 0)
 		goto fail;
 	rc = 0;
@@ -471,6 +741,7 @@ out:
 	for (int i = 0; i < j.ngroups; i++)
 		free(j.groups[i].payer);
 	free(j.groups);
+	free(j.bp);
 	tariff_set_release(&j.ts);
 	return rc;
 }

@@ -42,7 +42,8 @@ version_tariff(struct replay *r, int64_t id)
 }
 
 static const char *const status_names[] = { "rated", "free", "unrated" };
-static const char *const kind_names[] = { "test", "tier", "band", "message", "connection" };
+static const char *const kind_names[] = { "test", "tier", "band", "message", "connection",
+	"bundle" };
 
 static void
 piece_text(const struct rate_piece *p, char *buf, size_t len)

@@ -113,6 +113,40 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  price INTEGER NOT NULL,"
 	"  exact INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX rating_piece_cdr ON rating_piece(cdr_id, seq);",
+
+	/* 2 -> 3: minute bundles.  A rating keeps the window its call found
+	 * (for replay); each payer's windows are rebuilt whole when rated. */
+	"ALTER TABLE rating ADD COLUMN bundle_sub INTEGER;"
+	"ALTER TABLE rating ADD COLUMN bundle_seq INTEGER;"
+	"ALTER TABLE rating ADD COLUMN bundle_left INTEGER;"
+	"CREATE TABLE bundle_window ("
+	"  payer TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id),"
+	"  bundle TEXT NOT NULL,"
+	"  class TEXT NOT NULL,"
+	"  activated INTEGER NOT NULL,"
+	"  start_ts INTEGER NOT NULL,"
+	"  end_ts INTEGER NOT NULL,"
+	"  start_local TEXT NOT NULL,"
+	"  end_local TEXT NOT NULL,"
+	"  ended TEXT NOT NULL CHECK (ended IN ('open','expired','exhausted','cancelled')),"
+	"  granted INTEGER NOT NULL,"
+	"  rolled_in INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL,"
+	"  rolled_out INTEGER NOT NULL,"
+	"  forfeited INTEGER NOT NULL,"
+	"  price INTEGER NOT NULL,"
+	"  tax_included INTEGER NOT NULL,"
+	"  period_from TEXT NOT NULL,"
+	"  period_to TEXT NOT NULL,"
+	"  PRIMARY KEY (payer, seq),"
+	"  CHECK (ended = 'open' OR granted + rolled_in = used + rolled_out + forfeited));"
+	"CREATE INDEX bundle_window_period ON bundle_window(period_from, period_to);"
+	"CREATE TABLE bundle_horizon ("
+	"  payer TEXT PRIMARY KEY,"
+	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id),"
+	"  period TEXT NOT NULL);",
 };
 
 enum stmt {
@@ -140,8 +174,9 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_TARIFF_FIND] = "SELECT id FROM tariff_version WHERE reseller = ?1 AND sha256 = ?2",
 	[S_RATING_PUT] = "INSERT OR REPLACE INTO rating (cdr_id, version_id, payer, period,"
 	    " status, class, destination, prefix, seconds, billed_seconds, amount, reason,"
-	    " tier_pos, test_used, volume_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15)",
+	    " tier_pos, test_used, volume_total, bundle_sub, bundle_seq, bundle_left)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+	    " ?17, ?18)",
 	[S_PIECE_ADD] = "INSERT INTO rating_piece (cdr_id, seq, kind, label, seconds, price,"
 	    " exact) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	/* these two need the run's temp table: prepared on first use, after it */
@@ -919,7 +954,7 @@ static const char *const status_names[] = {
 };
 static const char *const piece_names[] = {
 	[PK_TEST] = "test", [PK_TIER] = "tier", [PK_BAND] = "band",
-	[PK_MESSAGE] = "message", [PK_CONNECTION] = "connection",
+	[PK_MESSAGE] = "message", [PK_CONNECTION] = "connection", [PK_BUNDLE] = "bundle",
 };
 
 int
@@ -948,6 +983,14 @@ store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *paye
 	sqlite3_bind_int64(st, 13, r->before.tier_pos);
 	sqlite3_bind_int64(st, 14, r->before.test_used);
 	sqlite3_bind_int64(st, 15, r->before.volume_total);
+	if (r->before.bundle_sub >= 0) {
+		sqlite3_bind_int(st, 16, r->before.bundle_sub);
+		sqlite3_bind_int(st, 17, r->before.bundle_seq);
+		sqlite3_bind_int64(st, 18, r->before.bundle_left);
+	} else {
+		for (int i = 16; i <= 18; i++)
+			sqlite3_bind_null(st, i);
+	}
 	if (step_done(s, st, "put rating", e) != 0)
 		return -1;
 	for (int i = 0; i < r->npieces; i++) {
@@ -985,7 +1028,7 @@ load_pieces(struct store *s, int64_t cdr, struct stored_rating *sr, struct terr 
 		struct rate_piece *p = &sr->pieces[sr->npieces++];
 
 		p->kind = PK_TEST;
-		for (int k = PK_TEST; k <= PK_CONNECTION; k++)
+		for (int k = PK_TEST; k <= PK_BUNDLE; k++)
 			if (strcmp(text(st, 0), piece_names[k]) == 0)
 				p->kind = (enum piece_kind)k;
 		tally_strlcpy(p->label, text(st, 1), sizeof p->label);
@@ -1003,7 +1046,8 @@ store_each_batch_rating(struct store *s, int64_t batch,
 {
 	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", coalesce(r.version_id, 0),"
 	    " r.status, r.class, r.payer, r.reason, r.billed_seconds, r.amount, r.tier_pos,"
-	    " r.test_used, r.volume_total, r.destination, r.prefix, coalesce(v.reseller, '')"
+	    " r.test_used, r.volume_total, r.destination, r.prefix, coalesce(v.reseller, ''),"
+	    " coalesce(r.bundle_sub, -1), coalesce(r.bundle_seq, 0), coalesce(r.bundle_left, 0)"
 	    " FROM cdr c JOIN rating r ON r.cdr_id = c.id"
 	    " LEFT JOIN tariff_version v ON v.id = r.version_id"
 	    " WHERE c.batch_id = ?1 ORDER BY c.id", e);
@@ -1031,6 +1075,9 @@ store_each_batch_rating(struct store *s, int64_t batch,
 		sr.destination = text(st, 26);
 		sr.prefix = text(st, 27);
 		sr.reseller = text(st, 28);
+		sr.before.bundle_sub = sqlite3_column_int(st, 29);
+		sr.before.bundle_seq = sqlite3_column_int(st, 30);
+		sr.before.bundle_left = sqlite3_column_int64(st, 31);
 		if (load_pieces(s, sc.id, &sr, e) != 0) {
 			stop = -1;
 			break;
@@ -1139,4 +1186,174 @@ store_each_unrated(struct store *s, const char *period,
 		stop = fn(&u, arg);
 	}
 	return walk_end(s, st, rc, stop, "unrated", e);
+}
+
+/* ---- bundles ------------------------------------------------------------ */
+
+int
+store_last_period(struct store *s, char out[8], struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT coalesce(max(period), '') FROM rating", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		tally_strlcpy(out, text(st, 0), 8);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, e, "find the last period");
+}
+
+int
+store_bundle_horizon(struct store *s, const char *payer, int64_t *version, char period[8],
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT version_id, period FROM bundle_horizon"
+	    " WHERE payer = ?1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int64(st, 0);
+		tally_strlcpy(period, text(st, 1), 8);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, e, "read bundle horizon");
+	return rc == SQLITE_ROW;
+}
+
+int
+store_each_bundle_payer(struct store *s, int (*fn)(const char *payer, void *), void *arg,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT payer FROM bundle_horizon ORDER BY payer", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(text(st, 0), arg);
+	return walk_end(s, st, rc, stop, "list bundle payers", e);
+}
+
+int
+store_bundle_reset(struct store *s, const char *payer, struct terr *e)
+{
+	static const char *const sql[] = {
+		"DELETE FROM bundle_window WHERE payer = ?1",
+		"DELETE FROM bundle_horizon WHERE payer = ?1",
+	};
+
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = prep(s, sql[i], e);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+		if (step_done(s, st, "reset bundle windows", e) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+int
+store_bundle_horizon_put(struct store *s, const char *payer, int64_t version,
+    const char *period, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO bundle_horizon (payer, version_id,"
+	    " period) VALUES (?1, ?2, ?3)", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "put bundle horizon", e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define WINDOW_COLUMNS "payer, seq, version_id, bundle, class, activated, start_ts, end_ts," \
+	" start_local, end_local, ended, granted, rolled_in, used, rolled_out, forfeited," \
+	" price, tax_included, period_from, period_to"
+
+int
+store_bundle_window_put(struct store *s, const struct window_row *w, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO bundle_window (" WINDOW_COLUMNS ") VALUES"
+	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	    " ?18, ?19, ?20)", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, w->payer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, w->seq);
+	sqlite3_bind_int64(st, 3, w->version);
+	sqlite3_bind_text(st, 4, w->bundle, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->cls, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, w->activated);
+	sqlite3_bind_int64(st, 7, w->start);
+	sqlite3_bind_int64(st, 8, w->end);
+	sqlite3_bind_text(st, 9, w->start_local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, w->end_local, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, w->ended, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, w->granted);
+	sqlite3_bind_int64(st, 13, w->rolled_in);
+	sqlite3_bind_int64(st, 14, w->used);
+	sqlite3_bind_int64(st, 15, w->rolled_out);
+	sqlite3_bind_int64(st, 16, w->forfeited);
+	sqlite3_bind_int64(st, 17, w->price);
+	sqlite3_bind_int(st, 18, w->tax_included);
+	sqlite3_bind_text(st, 19, w->period_from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 20, w->period_to, -1, SQLITE_STATIC);
+	rc = step_done(s, st, "put bundle window", e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_each_window(struct store *s, const char *period, const char *account,
+    const char *reseller, int (*fn)(const struct window_row *, void *), void *arg,
+    struct terr *e)
+{
+	/* the windows in force during the period, and those charged in it */
+	sqlite3_stmt *st = usage_query(s, "SELECT " WINDOW_COLUMNS ", v.currency FROM"
+	    " bundle_window w JOIN tariff_version v ON v.id = w.version_id"
+	    " WHERE (?1 IS NULL OR (w.period_from <= ?1 AND w.period_to >= ?1))"
+	    " AND (?2 IS NULL OR w.payer = ?2) AND (?3 IS NULL OR v.reseller = ?3)"
+	    " ORDER BY w.payer, w.seq", period, account, reseller, e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct window_row w = {
+			.payer = text(st, 0), .seq = sqlite3_column_int(st, 1),
+			.version = sqlite3_column_int64(st, 2), .bundle = text(st, 3),
+			.cls = text(st, 4), .activated = sqlite3_column_int64(st, 5),
+			.start = sqlite3_column_int64(st, 6), .end = sqlite3_column_int64(st, 7),
+			.start_local = text(st, 8), .end_local = text(st, 9),
+			.ended = text(st, 10), .granted = sqlite3_column_int64(st, 11),
+			.rolled_in = sqlite3_column_int64(st, 12),
+			.used = sqlite3_column_int64(st, 13),
+			.rolled_out = sqlite3_column_int64(st, 14),
+			.forfeited = sqlite3_column_int64(st, 15),
+			.price = sqlite3_column_int64(st, 16),
+			.tax_included = sqlite3_column_int(st, 17),
+			.period_from = text(st, 18), .period_to = text(st, 19),
+			.currency = text(st, 20),
+		};
+		stop = fn(&w, arg);
+	}
+	return walk_end(s, st, rc, stop, "bundle windows", e);
 }

@@ -24,6 +24,8 @@ static const char *const file_names[TF_NFILES] = {
 	[TF_PLAN_CLASSES] = "plan_classes.csv",
 	[TF_ACCOUNTS] = "accounts.csv",
 	[TF_NUMBERS] = "numbers.csv",
+	[TF_BUNDLES] = "bundles.csv",
+	[TF_SUBSCRIPTIONS] = "subscriptions.csv",
 };
 
 /* Files a package cannot do without. */
@@ -1076,6 +1078,199 @@ parse_numbers(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 	rows_close(&r);
 }
 
+/* ---- bundles and subscriptions ------------------------------------------ */
+
+/* A price of a whole product (a bundle, a fee): up to a trillion units,
+ * which keeps sums of thousands of them inside 64 bits of micro-units. */
+static int
+get_amount(struct rows *r, int i, money *out)
+{
+	const char *s = col(r, i);
+
+	if (*s == '-' || money_parse(s, out) != 0 || *out > (money)1000000000000 * MONEY_SCALE) {
+		ERR(r, i, "\"%s\" is not an amount from 0 to 1000000000000 (at most 6 "
+		    "decimals)", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* One of the words of `words` (NULL-terminated): its index, or -1 reported. */
+static int
+get_word(struct rows *r, int i, const char *const *words, const char *what)
+{
+	for (int k = 0; words[k]; k++)
+		if (strcmp(col(r, i), words[k]) == 0)
+			return k;
+	ERR(r, i, "\"%s\" is not %s", col(r, i), what);
+	return -1;
+}
+
+static void
+parse_bundles(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "bundle", "class", "minutes", "price", "tax",
+		"validity_days", "renewal", "on_exhaustion", "counts_toward_tiers?",
+		"rollover_percent?", "rollover_max_minutes?", "granularity", NULL };
+	static const char *const tax[] = { "excluded", "included", NULL };
+	static const char *const renewal[] = { "auto", "none", NULL };
+	static const char *const exhaustion[] = { "renew", "overage", NULL };
+	static const char *const yesno[] = { "no", "yes", NULL };
+	static const char *const grain[] = { "second", "minute", NULL };
+	struct rows r;
+
+	if (p->data[TF_BUNDLES] == NULL || rows_open(&r, p, TF_BUNDLES, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct bundle b = { .rollover_max = -1 };
+		long v;
+		int k, bad = 0;
+
+		/* 40: the name and a window number fit a piece's label */
+		if (!valid_name(col(&r, 0)) || strlen(col(&r, 0)) > 40)
+			ERR(&r, 0, "\"%s\" is not a bundle name (at most 40 characters)",
+			    col(&r, 0)), bad = 1;
+		else if (FIND(t->bundles, t->nbundles, col(&r, 0)) >= 0)
+			ERR(&r, 0, "bundle \"%s\" defined twice", col(&r, 0)), bad = 1;
+		if ((b.cls = FIND(t->classes, t->nclasses, col(&r, 1))) < 0)
+			ERR(&r, 1, "unknown class \"%s\"", col(&r, 1)), bad = 1;
+		else if (t->classes[b.cls].type == CT_SMS)
+			ERR(&r, 1, "sms class \"%s\" has no minutes", col(&r, 1)), bad = 1;
+		else if (t->classes[b.cls].payer == PAYER_NONE)
+			ERR(&r, 1, "class \"%s\" is free (payer none)", col(&r, 1)), bad = 1;
+		if (get_int(&r, 2, 1, 100000000, &v) == 0)
+			b.seconds = (int64_t)v * 60;
+		else
+			bad = 1;
+		bad |= get_amount(&r, 3, &b.price) != 0;
+		bad |= (k = get_word(&r, 4, tax, "included or excluded")) < 0;
+		b.tax_included = k == 1;
+		if (get_int(&r, 5, 1, 3660, &v) == 0)
+			b.validity_days = (int)v;
+		else
+			bad = 1;
+		bad |= (k = get_word(&r, 6, renewal, "auto or none")) < 0;
+		b.renewal = k == 1 ? RENEW_NONE : RENEW_AUTO;
+		bad |= (k = get_word(&r, 7, exhaustion, "renew or overage")) < 0;
+		b.on_exhaustion = k == 1 ? EXHAUST_OVERAGE : EXHAUST_RENEW;
+		if (col(&r, 8)[0]) {
+			bad |= (k = get_word(&r, 8, yesno, "yes or no")) < 0;
+			b.counts_toward_tiers = k == 1;
+		}
+		if (col(&r, 9)[0]) {
+			bad |= get_int(&r, 9, 0, 100, &v) != 0;
+			b.rollover_percent = (int)v;
+		}
+		if (col(&r, 10)[0]) {
+			if (get_int(&r, 10, 0, 100000000, &v) == 0)
+				b.rollover_max = (int64_t)v * 60;
+			else
+				bad = 1;
+			/* a cap alone carries everything up to the cap */
+			if (!col(&r, 9)[0])
+				b.rollover_percent = 100;
+		}
+		bad |= (k = get_word(&r, 11, grain, "second or minute")) < 0;
+		b.granularity = k == 1 ? GRAIN_MINUTE : GRAIN_SECOND;
+		if (bad)
+			continue;
+		b.name = dup(col(&r, 0));
+		*(struct bundle *)grow(&t->bundles, &t->nbundles, sizeof b) = b;
+	}
+	rows_close(&r);
+}
+
+static int
+by_subscription(const void *a, const void *b)
+{
+	const struct subscription *x = a, *y = b;
+
+	if (x->account != y->account)
+		return (x->account > y->account) - (x->account < y->account);
+	if (x->activated != y->activated)
+		return (x->activated > y->activated) - (x->activated < y->activated);
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* A local date and time "YYYY-MM-DD[ HH:MM[:SS]]" of an account's zone. */
+static int
+get_local_time(struct rows *r, int i, struct tz *z, int64_t *out)
+{
+	static const char *const fmts[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+		"%Y-%m-%d", NULL };
+	const char *s = col(r, i);
+	struct civil c;
+
+	for (int k = 0; fmts[k]; k++) {
+		/* fixed widths: 2026-11-20 09:00:00 */
+		static const size_t len[] = { 19, 16, 10 };
+
+		if (strlen(s) != len[k] || timefmt_parse(fmts[k], s, &c) != 0)
+			continue;
+		if (tz_to_utc(z, &c, out) != 0) {
+			ERR(r, i, "\"%s\" never happens in %s (clocks go forward over it)", s,
+			    tz_name(z));
+			return -1;
+		}
+		return 0;
+	}
+	ERR(r, i, "\"%s\" is not a local time YYYY-MM-DD[ HH:MM[:SS]]", s);
+	return -1;
+}
+
+static void
+parse_subscriptions(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "account", "bundle", "activated", "cancelled?",
+		"on_exhaustion?", NULL };
+	static const char *const exhaustion[] = { "renew", "overage", NULL };
+	struct rows r;
+
+	if (p->data[TF_SUBSCRIPTIONS] == NULL ||
+	    rows_open(&r, p, TF_SUBSCRIPTIONS, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct subscription sub = { .line = (int)r.line };
+		int bad = 0;
+
+		if ((sub.account = tariff_account(t, col(&r, 0))) < 0) {
+			ERR(&r, 0, "unknown account \"%s\"", col(&r, 0));
+			continue;
+		}
+		if ((sub.bundle = FIND(t->bundles, t->nbundles, col(&r, 1))) < 0)
+			ERR(&r, 1, "unknown bundle \"%s\"", col(&r, 1)), bad = 1;
+		bad |= get_local_time(&r, 2, t->accounts[sub.account].tz, &sub.activated) != 0;
+		if (col(&r, 3)[0] &&
+		    get_local_time(&r, 3, t->accounts[sub.account].tz, &sub.cancelled) != 0)
+			bad = 1;
+		else if (!bad && col(&r, 3)[0] && sub.cancelled <= sub.activated)
+			ERR(&r, 3, "cancelled at or before its activation"), bad = 1;
+		if (!bad)
+			sub.on_exhaustion = t->bundles[sub.bundle].on_exhaustion;
+		if (col(&r, 4)[0]) {
+			int k = get_word(&r, 4, exhaustion, "renew or overage");
+
+			bad |= k < 0;
+			sub.on_exhaustion = k == 1 ? EXHAUST_OVERAGE : EXHAUST_RENEW;
+		}
+		if (bad)
+			continue;
+		*(struct subscription *)grow(&t->subs, &t->nsubs, sizeof sub) = sub;
+	}
+	if (t->nsubs > 0)
+		qsort(t->subs, (size_t)t->nsubs, sizeof *t->subs, by_subscription);
+	/* one bundle at a time: each subscription ends before the next starts */
+	for (int i = 1; i < t->nsubs; i++) {
+		const struct subscription *a = &t->subs[i - 1], *b = &t->subs[i];
+
+		if (a->account == b->account && (a->cancelled == 0 || a->cancelled > b->activated))
+			perr(err, TF_SUBSCRIPTIONS, (uint64_t)b->line, "activated",
+			    "account \"%s\" holds the bundle of line %d then: one bundle at a "
+			    "time (cancel that one first)", t->accounts[b->account].id, a->line);
+	}
+	rows_close(&r);
+}
+
 /* ---- the whole package -------------------------------------------------- */
 
 struct tariff *
@@ -1101,6 +1296,8 @@ tariff_parse(const struct tariff_pkg *p, struct tariff_errors *errs)
 	parse_plan_classes(t, p, errs);
 	parse_accounts(t, p, errs);
 	parse_numbers(t, p, errs);
+	parse_bundles(t, p, errs);
+	parse_subscriptions(t, p, errs);
 	if (errs->n > 0) {
 		tariff_free(t);
 		return NULL;
@@ -1157,6 +1354,10 @@ tariff_free(struct tariff *t)
 	for (int i = 0; i < t->nnumbers; i++)
 		free(t->numbers[i].number);
 	free(t->numbers);
+	for (int i = 0; i < t->nbundles; i++)
+		free(t->bundles[i].name);
+	free(t->bundles);
+	free(t->subs);
 	free(t->nodes);
 	pcre2_match_data_free(t->md);
 	free(t);
@@ -1180,6 +1381,26 @@ tariff_account(const struct tariff *t, const char *id)
 			lo = mid + 1;
 	}
 	return -1;
+}
+
+int
+tariff_subscriptions(const struct tariff *t, int account, int *first)
+{
+	int lo = 0, hi = t->nsubs;
+
+	/* the first subscription of the account: subs are sorted by account */
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (t->subs[mid].account < account)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	for (hi = lo; hi < t->nsubs && t->subs[hi].account == account; hi++)
+		;
+	return hi - lo;
 }
 
 int

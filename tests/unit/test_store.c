@@ -177,14 +177,41 @@ Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini =
 	cr_assert_eq(store_commit(s, &e), 0);
 	store_close(s);
 	/* make it what version 1 wrote: no tariff or rating tables */
-	raw_sql("DROP TABLE rating_piece; DROP TABLE rating; DROP TABLE account;"
+	raw_sql("DROP TABLE bundle_window; DROP TABLE bundle_horizon;"
+	    " DROP TABLE rating_piece; DROP TABLE rating; DROP TABLE account;"
 	    " DROP TABLE tariff_file; DROP TABLE tariff_version; PRAGMA user_version = 1");
 	cr_assert_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'rating'"), 0);
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 2);
+	cr_expect_eq(store_schema_version(s), 3);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('rating',"
-	    " 'rating_piece', 'tariff_version', 'tariff_file', 'account')"), 5);
+	    " 'rating_piece', 'tariff_version', 'tariff_file', 'account', 'bundle_window',"
+	    " 'bundle_horizon')"), 7);
 	cr_expect_eq(count("SELECT count(*) FROM cdr"), 1);
+}
+
+Test(store, version_2_store_is_upgraded_keeping_its_ratings, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+
+	cr_assert_not_null(s);
+	store_close(s);
+	/* what version 2 wrote: no bundle tables, ratings without the window */
+	raw_sql("DROP TABLE bundle_window; DROP TABLE bundle_horizon;"
+	    " ALTER TABLE rating DROP COLUMN bundle_sub; ALTER TABLE rating DROP COLUMN"
+	    " bundle_seq; ALTER TABLE rating DROP COLUMN bundle_left;"
+	    " INSERT INTO rating (cdr_id, payer, period, status, destination, prefix, seconds,"
+	    " billed_seconds, amount, reason, tier_pos, test_used, volume_total) VALUES"
+	    " (1, 'a', '2026-11', 'rated', '', '', 60, 60, 500000000, '', 0, 0, 0);"
+	    " PRAGMA user_version = 2");
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), 3);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM rating WHERE bundle_sub IS NULL AND"
+	    " amount = 500000000"), 1);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN"
+	    " ('bundle_window', 'bundle_horizon')"), 2);
 }

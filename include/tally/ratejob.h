@@ -45,5 +45,7 @@ int tariff_set_find(const struct tariff_set *ts, const char *account, int *acct)
 
 /* "YYYY-MM" of instant t in account a's zone (UTC when a is NULL). */
 void rate_period(const struct taccount *a, int64_t t, char out[8]);
+/* The first instant after period "YYYY-MM" in account a's zone. */
+int64_t rate_period_end(const struct taccount *a, const char *period);
 
 #endif

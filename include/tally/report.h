@@ -37,6 +37,12 @@ int report_rejects(struct store *s, FILE *out, enum report_format fmt,
 int report_usage(struct store *s, FILE *out, enum report_format fmt,
     const char *period, const char *account, const char *reseller, struct terr *e);
 
+/* Bundle windows in force during a period, with their seconds (granted,
+ * rolled in, used, left, rolled out, forfeited) and the charges of those
+ * that start in it; text adds the period's total charges per currency. */
+int report_bundles(struct store *s, FILE *out, enum report_format fmt,
+    const char *period, const char *account, const char *reseller, struct terr *e);
+
 /* CDRs that could not be rated, and why. */
 int report_unrated(struct store *s, FILE *out, enum report_format fmt,
     const char *period, struct terr *e);

@@ -179,6 +179,10 @@ int store_each_window(struct store *s, const char *period, const char *account,
     const char *reseller, int (*fn)(const struct window_row *, void *), void *arg,
     struct terr *e);
 
+/* A payer's rated CDRs in rating order (period, start, source, key). */
+int store_each_payer_cdr(struct store *s, const char *payer,
+    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e);
+
 /* --- replay ------------------------------------------------------------ */
 
 struct stored_rating {

@@ -48,6 +48,9 @@ print_diff(const struct replay_diff *d, void *arg)
 		putchar(',');
 		report_csv_field(stdout, d->replayed, strlen(d->replayed));
 		putchar('\n');
+	} else if (d->cdr == 0) {	/* a bundle window */
+		printf("%s: %s: stored %s, replayed %s\n", d->record_key, d->field,
+		    d->stored, d->replayed);
 	} else {
 		printf("cdr %lld (%s): %s: stored %s, replayed %s\n", (long long)d->cdr,
 		    d->record_key, d->field, d->stored[0] ? d->stored : "(none)",
@@ -114,10 +117,14 @@ main(int argc, char **argv)
 	if (sum.skipped)
 		fprintf(stderr, " (%llu not this reseller's, left out)",
 		    (unsigned long long)sum.skipped);
+	if (sum.windows)
+		fprintf(stderr, "; %llu bundle windows, %llu payers' differ",
+		    (unsigned long long)sum.windows,
+		    (unsigned long long)sum.windows_differing);
 	fputc('\n', stderr);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error writing standard output\n", progname);
 		return 2;
 	}
-	return sum.differing ? 1 : 0;
+	return sum.differing || sum.windows_differing ? 1 : 0;
 }

@@ -20,6 +20,8 @@ usage(FILE *out)
 	    "       tally-report [--db FILE] rejects [--batch ID] [--format text|csv]\n"
 	    "       tally-report [--db FILE] usage --period YYYY-MM [--account ID]\n"
 	    "                    [--reseller R] [--format text|csv|json]\n"
+	    "       tally-report [--db FILE] bundles --period YYYY-MM [--account ID]\n"
+	    "                    [--reseller R] [--format text|csv|json]\n"
 	    "       tally-report [--db FILE] unrated [--period YYYY-MM] [--format text|csv]\n"
 	    "       tally-report --help | --version\n");
 }
@@ -29,7 +31,9 @@ static int
 check_args(const char *name, enum report_format fmt, long long batch,
     const char *period, const char *account, const char *reseller)
 {
-	static const char *const names[] = { "reconcile", "rejects", "usage", "unrated" };
+	static const char *const names[] = { "reconcile", "rejects", "usage", "bundles",
+		"unrated" };
+	int by_account = strcmp(name, "usage") == 0 || strcmp(name, "bundles") == 0;
 	struct civil c;
 	int known = 0;
 
@@ -37,31 +41,32 @@ check_args(const char *name, enum report_format fmt, long long batch,
 		known |= strcmp(name, names[i]) == 0;
 	if (!known) {
 		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile, rejects, "
-		    "usage or unrated\n", progname, name);
+		    "usage, bundles or unrated\n", progname, name);
 		return -1;
 	}
 	if (batch != 0 && strcmp(name, "rejects") != 0) {
 		fprintf(stderr, "%s: --batch goes with rejects\n", progname);
 		return -1;
 	}
-	if ((account || reseller) && strcmp(name, "usage") != 0) {
-		fprintf(stderr, "%s: --account and --reseller go with usage\n", progname);
+	if ((account || reseller) && !by_account) {
+		fprintf(stderr, "%s: --account and --reseller go with usage and bundles\n",
+		    progname);
 		return -1;
 	}
-	if (fmt == REPORT_JSON && strcmp(name, "usage") != 0) {
-		fprintf(stderr, "%s: --format json goes with usage\n", progname);
+	if (fmt == REPORT_JSON && !by_account) {
+		fprintf(stderr, "%s: --format json goes with usage and bundles\n", progname);
 		return -1;
 	}
-	if (strcmp(name, "usage") == 0 && period == NULL) {
-		fprintf(stderr, "%s: usage needs --period YYYY-MM\n", progname);
+	if (by_account && period == NULL) {
+		fprintf(stderr, "%s: %s needs --period YYYY-MM\n", progname, name);
 		return -1;
 	}
 	if (period && (strlen(period) != 7 || timefmt_parse("%Y-%m", period, &c) != 0)) {
 		fprintf(stderr, "%s: --period %s: expected YYYY-MM\n", progname, period);
 		return -1;
 	}
-	if (period && strcmp(name, "usage") != 0 && strcmp(name, "unrated") != 0) {
-		fprintf(stderr, "%s: --period goes with usage and unrated\n", progname);
+	if (period && !by_account && strcmp(name, "unrated") != 0) {
+		fprintf(stderr, "%s: --period goes with usage, bundles and unrated\n", progname);
 		return -1;
 	}
 	return 0;
@@ -134,6 +139,8 @@ main(int argc, char **argv)
 		rc = report_rejects(s, stdout, fmt, batch, &e);
 	else if (strcmp(name, "usage") == 0)
 		rc = report_usage(s, stdout, fmt, period, account, reseller, &e);
+	else if (strcmp(name, "bundles") == 0)
+		rc = report_bundles(s, stdout, fmt, period, account, reseller, &e);
 	else
 		rc = report_unrated(s, stdout, fmt, period, &e);
 	store_close(s);

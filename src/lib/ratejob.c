@@ -519,9 +519,8 @@ drop_old_windows(struct job *j)
 	return rc;
 }
 
-/* The first instant after a period, in an account's zone. */
-static int64_t
-period_end(const struct taccount *a, const char *period)
+int64_t
+rate_period_end(const struct taccount *a, const char *period)
 {
 	struct civil c = { 0 };
 	int64_t t = 0;
@@ -558,7 +557,7 @@ store_windows(struct job *j, const struct bpayer *b, struct bundle_state *bs)
 	const struct tariff *t = j->ts.t[b->t];
 	const struct taccount *a = &t->accounts[b->a];
 
-	bundle_finish(bs, period_end(a, j->horizon));
+	bundle_finish(bs, rate_period_end(a, j->horizon));
 	if (bs->failed)
 		return terr_set(j->e, "out of memory");
 	if (store_bundle_reset(j->s, b->id, j->e) != 0)

@@ -16,8 +16,16 @@ struct replay {
 	void (*fn)(const struct replay_diff *, void *);
 	void *arg;
 	struct replay_summary *sum;
+	char **payers;		/* of the batch, to check their windows */
+	int npayers;
 	struct terr *e;
 };
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static const struct tariff *
 version_tariff(struct replay *r, int64_t id)
@@ -80,6 +88,18 @@ on_rating(const struct stored_cdr *sc, const struct stored_rating *sr, void *arg
 
 	if (t == NULL)
 		return -1;
+	if (r->version == 0 && (r->npayers == 0 || strcmp(r->payers[r->npayers - 1],
+	    sr->payer) != 0)) {
+		char **p = realloc(r->payers, (size_t)(r->npayers + 1) * sizeof *p);
+
+		if (p == NULL || (p[r->npayers] = strdup(sr->payer)) == NULL) {
+			if (p)
+				r->payers = p;
+			return terr_set(r->e, "out of memory");
+		}
+		r->payers = p;
+		r->npayers++;
+	}
 	/* a what-if compares only what that reseller's versions priced */
 	if (r->version && (*sr->reseller ? strcmp(sr->reseller, t->reseller) != 0 :
 	    tariff_account(t, sc->c.account) < 0)) {
@@ -147,6 +167,153 @@ on_rating(const struct stored_cdr *sc, const struct stored_rating *sr, void *arg
 	return 0;
 }
 
+/* ---- bundle windows ----------------------------------------------------- */
+
+/* A payer's timeline, rated again call by call as tally-rate does: the
+ * tier counters start afresh each period, test minutes carry over. */
+struct timeline {
+	const struct tariff *t;
+	struct rate_state st;
+	struct bundle_state bs;
+	char period[8];
+	struct terr *e;
+};
+
+static int
+on_payer_cdr(const struct stored_cdr *sc, void *arg)
+{
+	struct timeline *tl = arg;
+	struct rate_result res;
+
+	if (strcmp(tl->period, sc->period) != 0) {
+		int64_t test = tl->st.test_used;
+
+		rate_state_release(&tl->st);
+		tl->st.test_used = test;
+		tl->st.bundle = &tl->bs;
+		tally_strlcpy(tl->period, sc->period, sizeof tl->period);
+	}
+	rate_cdr(tl->t, &sc->c, &tl->st, NULL, &res);
+	return 0;
+}
+
+struct stored_windows {
+	struct window_row *w;
+	char **strs;		/* copies of each row's strings */
+	int n;
+	struct terr *e;
+};
+
+static int
+on_stored_window(const struct window_row *w, void *arg)
+{
+	struct stored_windows *sw = arg;
+	struct window_row *nw = realloc(sw->w, (size_t)(sw->n + 1) * sizeof *nw);
+	char **ns = realloc(sw->strs, (size_t)(sw->n + 1) * sizeof *ns);
+	char *buf;
+
+	if (nw)
+		sw->w = nw;
+	if (ns)
+		sw->strs = ns;
+	if (nw == NULL || ns == NULL ||
+	    asprintf(&buf, "%s%c%s%c%s%c%s", w->bundle, 0, w->start_local, 0, w->end_local,
+	    0, w->ended) < 0)
+		return terr_set(sw->e, "out of memory");
+	sw->w[sw->n] = *w;
+	sw->w[sw->n].bundle = buf;
+	sw->w[sw->n].start_local = buf += strlen(buf) + 1;
+	sw->w[sw->n].end_local = buf += strlen(buf) + 1;
+	sw->w[sw->n].ended = buf + strlen(buf) + 1;
+	sw->strs[sw->n] = (char *)sw->w[sw->n].bundle;
+	sw->n++;
+	return 0;
+}
+
+static void
+window_diff(struct replay *r, const char *payer, int seq, const char *field,
+    int64_t stored, int64_t replayed, int *n)
+{
+	char key[96];
+	struct replay_diff d = { 0, key, field, "", "" };
+
+	if (stored == replayed)
+		return;
+	snprintf(key, sizeof key, "window %s #%d", payer, seq);
+	snprintf(d.stored, sizeof d.stored, "%lld", (long long)stored);
+	snprintf(d.replayed, sizeof d.replayed, "%lld", (long long)replayed);
+	r->fn(&d, r->arg);
+	(*n)++;
+}
+
+/* Work out a payer's windows again and compare them with the stored ones. */
+static int
+replay_windows(struct replay *r, const char *payer)
+{
+	struct stored_windows sw = { .e = r->e };
+	struct bundle_log log = { 0 };
+	struct timeline tl = { .e = r->e };
+	int64_t version;
+	char horizon[8];
+	int a, rc, n = 0;
+
+	if ((rc = store_bundle_horizon(r->s, payer, &version, horizon, r->e)) <= 0)
+		return rc;
+	if ((tl.t = version_tariff(r, version)) == NULL ||
+	    (a = tariff_account(tl.t, payer)) < 0)
+		return tl.t ? terr_set(r->e, "version %lld does not list %s", (long long)version,
+		    payer) : -1;
+	bundle_begin(&tl.bs, tl.t, a, &log);
+	tl.st.bundle = &tl.bs;
+	rc = store_each_payer_cdr(r->s, payer, on_payer_cdr, &tl, r->e);
+	rate_state_release(&tl.st);
+	if (rc == 0) {
+		bundle_finish(&tl.bs, rate_period_end(&tl.t->accounts[a], horizon));
+		rc = store_each_window(r->s, NULL, payer, NULL, on_stored_window, &sw, r->e);
+	}
+	if (rc == 0 && tl.bs.failed)
+		rc = terr_set(r->e, "out of memory");
+	for (int i = 0; rc == 0 && i < sw.n && i < tl.bs.nlog; i++) {
+		const struct window_row *s = &sw.w[i];
+		const struct bundle_window *w = &log.w[i];
+		const struct bundle *b = &tl.t->bundles[tl.t->subs[w->sub].bundle];
+
+		if (strcmp(s->bundle, b->name) != 0 ||
+		    strcmp(s->ended, bundle_end_name(w->ended)) != 0) {
+			char key[96];
+			struct replay_diff d = { 0, key, "bundle, ended", "", "" };
+
+			snprintf(key, sizeof key, "window %s #%d", payer, s->seq);
+			snprintf(d.stored, sizeof d.stored, "%s, %s", s->bundle, s->ended);
+			snprintf(d.replayed, sizeof d.replayed, "%s, %s", b->name,
+			    bundle_end_name(w->ended));
+			r->fn(&d, r->arg);
+			n++;
+		}
+		window_diff(r, payer, s->seq, "start", s->start, w->start, &n);
+		window_diff(r, payer, s->seq, "end", s->end, w->end, &n);
+		window_diff(r, payer, s->seq, "granted", s->granted, w->granted, &n);
+		window_diff(r, payer, s->seq, "rolled_in", s->rolled_in, w->rolled_in, &n);
+		window_diff(r, payer, s->seq, "used", s->used, w->used, &n);
+		window_diff(r, payer, s->seq, "rolled_out", s->rolled_out, w->rolled_out, &n);
+		window_diff(r, payer, s->seq, "forfeited", s->forfeited, w->forfeited, &n);
+		window_diff(r, payer, s->seq, "price", s->price, b->price, &n);
+	}
+	if (rc == 0)
+		window_diff(r, payer, 0, "count", sw.n, tl.bs.nlog, &n);
+	r->sum->windows += (uint64_t)sw.n;
+	if (n) {
+		r->sum->windows_differing++;
+		r->sum->differences += (uint64_t)n;
+	}
+	for (int i = 0; i < sw.n; i++)
+		free(sw.strs[i]);
+	free(sw.strs);
+	free(sw.w);
+	bundle_log_release(&log);
+	return rc;
+}
+
 int
 replay_batch(struct store *s, int64_t batch, int64_t version,
     void (*fn)(const struct replay_diff *, void *), void *arg,
@@ -160,6 +327,14 @@ replay_batch(struct store *s, int64_t batch, int64_t version,
 	if (version && version_tariff(&r, version) == NULL)
 		return -1;
 	rc = store_each_batch_rating(s, batch, on_rating, &r, e);
+	if (r.npayers > 1)
+		qsort(r.payers, (size_t)r.npayers, sizeof *r.payers, by_name);
+	for (int i = 0; i < r.npayers; i++) {
+		if (rc == 0 && (i == 0 || strcmp(r.payers[i - 1], r.payers[i]) != 0))
+			rc = replay_windows(&r, r.payers[i]);
+		free(r.payers[i]);
+	}
+	free(r.payers);
 	for (int i = 0; i < r.ncache; i++)
 		tariff_free(r.cache[i].t);
 	return rc == 0 ? 0 : -1;

@@ -380,3 +380,118 @@ report_unrated(struct store *s, FILE *out, enum report_format fmt,
 		fputs("cdr,source,record_key,account,start,callee,reason\n", out);
 	return store_each_unrated(s, period, unrated_row, &c, e) < 0 ? -1 : 0;
 }
+
+/* ---- bundles ------------------------------------------------------------ */
+
+struct bundles_ctx {
+	FILE *out;
+	enum report_format fmt;
+	const char *period;
+	int first;
+	/* the charges of the period, by currency */
+	struct { char currency[8]; money sum; int n; } tot[8];
+	int ntot;
+};
+
+/* Seconds as minutes:seconds, the way a customer counts bundle minutes. */
+static void
+min_sec(int64_t s, char buf[32])
+{
+	snprintf(buf, 32, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+static int
+window_row(const struct window_row *w, void *arg)
+{
+	struct bundles_ctx *c = arg;
+	int decimals = money_currency_decimals(w->currency);
+	int charged = strcmp(w->period_from, c->period) == 0;
+	int64_t left = strcmp(w->ended, "open") == 0 ?
+	    w->granted + w->rolled_in - w->used : 0;
+	char price[32];
+
+	money_format(w->price, decimals < 0 ? 2 : decimals, price);
+	if (charged) {
+		int i;
+
+		for (i = 0; i < c->ntot && strcmp(c->tot[i].currency, w->currency) != 0; i++)
+			;
+		if (i == c->ntot && c->ntot < 8)
+			tally_strlcpy(c->tot[c->ntot++].currency, w->currency, 8);
+		if (i < c->ntot) {
+			c->tot[i].sum += w->price;
+			c->tot[i].n++;
+		}
+	}
+	if (c->fmt == REPORT_CSV) {
+		report_csv_field(c->out, w->payer, strlen(w->payer));
+		fprintf(c->out, ",%d,%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s\n",
+		    w->seq, w->bundle, w->cls, w->start_local, w->end_local, w->ended,
+		    (long long)w->granted, (long long)w->rolled_in, (long long)w->used,
+		    (long long)left, (long long)w->rolled_out, (long long)w->forfeited, price,
+		    w->tax_included ? "included" : "excluded", charged ? "yes" : "no",
+		    w->currency);
+	} else if (c->fmt == REPORT_JSON) {
+		fprintf(c->out, "%s\n    {\"account\": ", c->first ? "" : ",");
+		json_string(c->out, w->payer);
+		fprintf(c->out, ", \"window\": %d, \"bundle\": \"%s\", \"class\": \"%s\","
+		    " \"start\": \"%s\", \"end\": \"%s\", \"ended\": \"%s\", \"granted_seconds\":"
+		    " %lld, \"rolled_in_seconds\": %lld, \"used_seconds\": %lld, \"left_seconds\":"
+		    " %lld, \"rolled_out_seconds\": %lld, \"forfeited_seconds\": %lld,"
+		    " \"price\": \"%s\", \"tax\": \"%s\", \"charged_in_period\": %s,"
+		    " \"currency\": \"%s\"}", w->seq, w->bundle, w->cls, w->start_local,
+		    w->end_local, w->ended, (long long)w->granted, (long long)w->rolled_in,
+		    (long long)w->used, (long long)left, (long long)w->rolled_out,
+		    (long long)w->forfeited, price, w->tax_included ? "included" : "excluded",
+		    charged ? "true" : "false", w->currency);
+	} else {
+		char g[32], ri[32], u[32], l[32], ro[32], f[32];
+
+		min_sec(w->granted, g);
+		min_sec(w->rolled_in, ri);
+		min_sec(w->used, u);
+		min_sec(left, l);
+		min_sec(w->rolled_out, ro);
+		min_sec(w->forfeited, f);
+		fprintf(c->out, "%-16s %3d %-12s %-19s %-19s %-9s %10s %10s %10s %10s %10s %10s"
+		    " %16s %s\n", w->payer, w->seq, w->bundle, w->start_local, w->end_local,
+		    w->ended, g, ri, u, l, ro, f, charged ? price : "-", w->currency);
+	}
+	c->first = 0;
+	return 0;
+}
+
+int
+report_bundles(struct store *s, FILE *out, enum report_format fmt, const char *period,
+    const char *account, const char *reseller, struct terr *e)
+{
+	struct bundles_ctx c = { .out = out, .fmt = fmt, .period = period, .first = 1 };
+	int rc;
+
+	if (fmt == REPORT_CSV)
+		fputs("account,window,bundle,class,start,end,ended,granted_seconds,"
+		    "rolled_in_seconds,used_seconds,left_seconds,rolled_out_seconds,"
+		    "forfeited_seconds,price,tax,charged_in_period,currency\n", out);
+	else if (fmt == REPORT_JSON)
+		fprintf(out, "{\"period\": \"%s\", \"windows\": [", period);
+	else
+		fprintf(out, "%-16s %3s %-12s %-19s %-19s %-9s %10s %10s %10s %10s %10s %10s %16s\n",
+		    "account", "#", "bundle", "start", "end", "ended", "granted", "rolled in",
+		    "used", "left", "rolled out", "forfeited", "charge");
+	rc = store_each_window(s, period, account, reseller, window_row, &c, e);
+	if (fmt == REPORT_JSON) {
+		fputs("\n]}\n", out);
+	} else if (fmt == REPORT_TEXT) {
+		/* minutes as minutes:seconds; a charge belongs to the period the
+		 * window starts in */
+		for (int i = 0; i < c.ntot; i++) {
+			char sum[32];
+			int d = money_currency_decimals(c.tot[i].currency);
+
+			money_format(c.tot[i].sum, d < 0 ? 2 : d, sum);
+			fprintf(out, "charged in %s: %d windows, %s %s\n", period, c.tot[i].n,
+			    sum, c.tot[i].currency);
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}

@@ -1357,3 +1357,27 @@ store_each_window(struct store *s, const char *period, const char *account,
 	}
 	return walk_end(s, st, rc, stop, "bundle windows", e);
 }
+
+int
+store_each_payer_cdr(struct store *s, const char *payer,
+    int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period FROM"
+	    " rating r JOIN cdr c ON c.id = r.cdr_id WHERE r.payer = ?1"
+	    " ORDER BY r.period, c.start_ts, c.source, c.record_key", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stored_cdr sc;
+
+		row_cdr(st, &sc);
+		sc.rated = 1;
+		sc.payer = text(st, 16);
+		sc.period = text(st, 17);
+		stop = fn(&sc, arg);
+	}
+	return walk_end(s, st, rc, stop, "list a payer's CDRs", e);
+}

@@ -58,8 +58,11 @@ cmd_validate(const char *dir)
 
 	if (t == NULL)
 		return 1;
-	printf("%s: valid: reseller %s, %s, %d classes, %d rates, %d plans, %d accounts\n",
+	printf("%s: valid: reseller %s, %s, %d classes, %d rates, %d plans, %d accounts",
 	    dir, t->reseller, t->currency, t->nclasses, t->nrates, t->nplans, t->naccounts);
+	if (t->nbundles || t->nsubs)
+		printf(", %d bundles, %d subscriptions", t->nbundles, t->nsubs);
+	putchar('\n');
 	tariff_free(t);
 	tariff_pkg_release(&p);
 	return 0;

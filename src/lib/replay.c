@@ -329,11 +329,11 @@ replay_batch(struct store *s, int64_t batch, int64_t version,
 	rc = store_each_batch_rating(s, batch, on_rating, &r, e);
 	if (r.npayers > 1)
 		qsort(r.payers, (size_t)r.npayers, sizeof *r.payers, by_name);
-	for (int i = 0; i < r.npayers; i++) {
-		if (rc == 0 && (i == 0 || strcmp(r.payers[i - 1], r.payers[i]) != 0))
+	for (int i = 0; rc == 0 && i < r.npayers; i++)
+		if (i == 0 || strcmp(r.payers[i - 1], r.payers[i]) != 0)
 			rc = replay_windows(&r, r.payers[i]);
+	for (int i = 0; i < r.npayers; i++)
 		free(r.payers[i]);
-	}
 	free(r.payers);
 	for (int i = 0; i < r.ncache; i++)
 		tariff_free(r.cache[i].t);

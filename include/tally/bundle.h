@@ -52,7 +52,7 @@ struct bundle_take {
 	int64_t seconds;
 };
 
-#define BUNDLE_MAX_TAKES 8	/* windows one call may draw on (renewals) */
+#define BUNDLE_MAX_TAKES 30	/* windows one call may draw on (renewals); a rating has 32 pieces */
 
 /* Start an account's timeline, before any of its subscriptions. */
 void bundle_begin(struct bundle_state *bs, const struct tariff *t, int account,
@@ -85,7 +85,8 @@ int bundle_in_force(struct bundle_state *bs, int cls, int64_t start, int *sub, i
  * instant the covered part begins, `call_end` the call's end: a window that
  * runs out ends at min(from + covered, call_end).  Returns the seconds
  * covered (at minute granularity they may exceed rest: the call's last
- * minute is taken whole) and fills takes[] (at most BUNDLE_MAX_TAKES).
+ * minute is taken whole) and fills takes[] (at most BUNDLE_MAX_TAKES), or
+ * -1 when the call would need more windows than that (it is then unrated).
  */
 int64_t bundle_cover(struct bundle_state *bs, int64_t rest, int64_t from, int64_t call_end,
     struct bundle_take *takes, int *ntakes);

@@ -202,12 +202,14 @@ bundle_cover(struct bundle_state *bs, int64_t rest, int64_t from, int64_t call_e
 	int64_t covered = 0;
 
 	*ntakes = 0;
-	while (bs->has_window && covered < rest && *ntakes < BUNDLE_MAX_TAKES) {
+	while (bs->has_window && covered < rest) {
 		const struct bundle *b = product(bs);
 		int64_t left = left_of(&bs->w), need = rest - covered, take, at;
 
 		if (left <= 0)
 			break;	/* exhausted, priced as overage until it ends */
+		if (*ntakes == BUNDLE_MAX_TAKES)
+			return -1;	/* never overage while a window has seconds */
 		if (b->granularity == GRAIN_MINUTE)
 			need = (need + 59) / 60 * 60;
 		take = need < left ? need : left;

@@ -456,6 +456,11 @@ rate_cdr_body(const struct tariff *t, const struct cdr *c, struct rate_state *st
 		bp = &t->bundles[t->subs[res->before.bundle_sub].bundle];
 		covered = bundle_cover(bs, billed - test, answer + test, answer + c->billsec,
 		    takes, &nt);
+		if (covered < 0) {
+			set_status(res, RS_UNRATED, "the call needs more than %d bundle windows",
+			    BUNDLE_MAX_TAKES);
+			return;
+		}
 		for (int i = 0; i < nt; i++) {
 			char label[64];
 

@@ -389,7 +389,7 @@ struct bundles_ctx {
 	const char *period;
 	int first;
 	/* the charges of the period, by currency */
-	struct { char currency[8]; money sum; int n; } tot[8];
+	struct { char currency[8]; money sum; int n, overflow; } tot[8];
 	int ntot;
 };
 
@@ -418,8 +418,10 @@ window_row(const struct window_row *w, void *arg)
 			;
 		if (i == c->ntot && c->ntot < 8)
 			tally_strlcpy(c->tot[c->ntot++].currency, w->currency, 8);
+		/* an absurd sum is reported as such, never wrapped */
 		if (i < c->ntot) {
-			c->tot[i].sum += w->price;
+			if (__builtin_add_overflow(c->tot[i].sum, w->price, &c->tot[i].sum))
+				c->tot[i].overflow = 1;
 			c->tot[i].n++;
 		}
 	}
@@ -489,6 +491,8 @@ report_bundles(struct store *s, FILE *out, enum report_format fmt, const char *p
 			int d = money_currency_decimals(c.tot[i].currency);
 
 			money_format(c.tot[i].sum, d < 0 ? 2 : d, sum);
+			if (c.tot[i].overflow)
+				tally_strlcpy(sum, "(too large)", sizeof sum);
 			fprintf(out, "charged in %s: %d windows, %s %s\n", period, c.tot[i].n,
 			    sum, c.tot[i].currency);
 		}

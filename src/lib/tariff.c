@@ -1081,7 +1081,7 @@ parse_numbers(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 /* ---- bundles and subscriptions ------------------------------------------ */
 
 /* A price of a whole product (a bundle, a fee): up to a trillion units,
- * which keeps sums of thousands of them inside 64 bits of micro-units. */
+ * which is 1e18 micro-units: one fits 64 bits, and sums of them are checked. */
 static int
 get_amount(struct rows *r, int i, money *out)
 {

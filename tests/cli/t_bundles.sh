@@ -135,3 +135,16 @@ printf 'x,sms,1,1,included,31,auto,overage,,,,second\n' >>"$T/bad/bundles.csv"
 sed -i 's/^offnet,20,voice/sms,5,sms,,^x$,caller\noffnet,20,voice/' "$T/bad/classes.csv"
 run 1 "a bundle of an sms class is refused" tally-tariff validate "$T/bad"
 contains "sms bundle" "$T/err" "bundles.csv:10:class: sms class \"sms\" has no minutes"
+
+# A 50-minute call on a 5-minute bundle that renews at once: ten windows of 300 s cover it
+# all (3000 / 300 = 10), the tenth runs out at the call's end and an eleventh starts then.
+fresh_db
+tally-tariff load tests/cli/bundles >/dev/null
+cdr A2 $ON "2026-11-02 09:00:00" 0 3000 long >"$T/long.csv"
+ing "$T/long.csv"
+tally-rate >/dev/null
+check "a long call draws on as many renewals as it needs" "long|rated|3000|0|10" \
+    "$(ratings | awk -F'|' '{ print $1 "|" $2 "|" $3 "|" $4 "|" gsub(/bundle:renew-on/, "") }')"
+check "the eleventh window starts at the call's end" \
+    "A2|11|2026-11-02 09:50:00|2026-12-03 09:50:00|open" \
+    "$(windows | grep '^A2|11|' | cut -d'|' -f1-5)"

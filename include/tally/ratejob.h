@@ -43,9 +43,12 @@ void tariff_set_release(struct tariff_set *ts);
 /* The tariff and account index of an account id; -1 if unknown. */
 int tariff_set_find(const struct tariff_set *ts, const char *account, int *acct);
 
-/* "YYYY-MM" of instant t in account a's zone (UTC when a is NULL). */
+/* "YYYY-MM" of instant t in account a's zone (UTC when a is NULL): the
+ * period starting on the account's billing day of that month or before. */
 void rate_period(const struct taccount *a, int64_t t, char out[8]);
 /* The first instant after period "YYYY-MM" in account a's zone. */
 int64_t rate_period_end(const struct taccount *a, const char *period);
+/* The first instant of period "YYYY-MM" (after 0), or of the next one (1). */
+int64_t rate_period_start(const struct taccount *a, const char *period, int after);
 
 #endif

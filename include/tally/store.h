@@ -17,12 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tally/billing.h"
 #include "tally/cdr.h"
 #include "tally/rate.h"
 #include "tally/tariff.h"
 #include "tally/terr.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -251,5 +252,101 @@ int store_each_unrated(struct store *s, const char *period,
 /* Rejects in (batch, line) order; batch 0 means every batch. */
 int store_each_reject(struct store *s, int64_t batch,
     int (*fn)(const struct reject_row *, void *), void *arg, struct terr *e);
+
+/* --- invoices (tally-invoice(1)) --------------------------------------- */
+
+/* The generation: bumped by every change that can change a draft (rating,
+ * tariffs, the ledger, a void).  Inside the caller's transaction. */
+int store_generation(struct store *s, int64_t *gen, struct terr *e);
+int store_bump_generation(struct store *s, struct terr *e);
+
+struct invoice_row {
+	int64_t id;
+	const char *kind, *number, *status, *issuer, *account, *name, *period;
+	const char *first_day, *last_day, *date, *currency, *prefix, *credit_prefix;
+	const char *reason, *refers_number;	/* refers_number: read back */
+	int64_t version, refers_to, generation;
+	int decimals;
+	money subtotal, tax, total, previous, payments, due;
+};
+
+/* Store a new invoice (a draft, or an issued credit note when row->number
+ * is set) with its lines and tax groups: *id. */
+int store_invoice_add(struct store *s, const struct invoice_row *row,
+    const struct bill_line *l, int n, const struct bill_totals *t, int64_t *id,
+    struct terr *e);
+int store_invoice_add_cdr(struct store *s, int64_t invoice, int64_t cdr, struct terr *e);
+/* Drop an account's draft for a period, if any. */
+int store_invoice_drop_draft(struct store *s, const char *account, const char *period,
+    struct terr *e);
+/* An account's issued invoice for a period: 1 and *id, 0 none, -1. */
+int store_invoice_issued_for(struct store *s, const char *account, const char *period,
+    int64_t *id, struct terr *e);
+/* Take the next number of an issuer's sequence ("invoice" or "credit"). */
+int store_sequence_next(struct store *s, const char *issuer, const char *kind,
+    int64_t *next, struct terr *e);
+int store_invoice_set_issued(struct store *s, int64_t id, const char *number,
+    int64_t issued_at, struct terr *e);
+int store_invoice_set_status(struct store *s, int64_t id, const char *status,
+    struct terr *e);
+/* The totals of the credit notes referring to an invoice (negative). */
+int store_invoice_credited(struct store *s, int64_t id, money *sum, struct terr *e);
+
+/* Invoices by number (or id when number is NULL and id > 0), else by the
+ * filters (NULL: any), in issuer, period, account, id order. */
+struct invoice_filter {
+	const char *number, *period, *account, *issuer, *status, *kind;
+	int64_t id;
+};
+int store_each_invoice(struct store *s, const struct invoice_filter *f,
+    int (*fn)(const struct invoice_row *, void *), void *arg, struct terr *e);
+int store_each_invoice_line(struct store *s, int64_t invoice,
+    int (*fn)(const struct bill_line *, void *), void *arg, struct terr *e);
+int store_each_invoice_tax(struct store *s, int64_t invoice,
+    int (*fn)(const struct bill_taxgroup *, void *), void *arg, struct terr *e);
+/* Is `ref` charged by a line of an issued invoice?  1, 0, -1. */
+int store_ref_charged(struct store *s, const char *ref, struct terr *e);
+
+/* A piece of a rated call that no issued invoice holds, of a payer's
+ * periods up to `period`, in CDR then piece order. */
+struct bill_piece {
+	int64_t cdr;
+	const char *period, *cls, *destination, *kind, *label;
+	int seq;
+	int64_t seconds;
+	money price, amount;	/* amount: the call's, as rated */
+	money_x60 exact;
+};
+int store_each_bill_piece(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct bill_piece *, void *), void *arg, struct terr *e);
+/* Unrated CDRs of a payer's period (they are on no invoice). */
+int store_count_unrated(struct store *s, const char *payer, const char *period,
+    int64_t *n, struct terr *e);
+/* Rated charges of a payer's calls started in [from, to), and the prices
+ * of its bundle windows started then. */
+int store_spend_between(struct store *s, const char *payer, int64_t from, int64_t to,
+    money *sum, struct terr *e);
+/* A payer's bundle windows charged in `period` or before. */
+int store_each_window_upto(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct window_row *, void *), void *arg, struct terr *e);
+
+/* --- the ledger -------------------------------------------------------- */
+
+struct ledger_row {
+	int64_t id;
+	const char *account, *date, *kind, *number, *reference, *invoice_number;
+	money amount;		/* credits positive, debits negative */
+};
+int store_ledger_add(struct store *s, const struct ledger_row *r, int64_t invoice,
+    struct terr *e);
+/* The sum of an account's entries dated in [from, to) (NULL: unbounded);
+ * credits_only: deposits, payments and credit notes. */
+int store_ledger_sum(struct store *s, const char *account, const char *from,
+    const char *to, int credits_only, money *sum, struct terr *e);
+/* Payments and deposits recorded for a number, by date. */
+int store_ledger_number_payments(struct store *s, const char *account,
+    const char *number, struct bill_payment **out, int *n, struct terr *e);
+int store_each_ledger(struct store *s, const char *account,
+    int (*fn)(const struct ledger_row *, void *), void *arg, struct terr *e);
 
 #endif

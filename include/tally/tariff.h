@@ -24,7 +24,8 @@
 enum tariff_fileid {
 	TF_PACKAGE, TF_CLASSES, TF_RATES, TF_BANDS, TF_HOLIDAYS, TF_TIERS,
 	TF_PLANS, TF_PLAN_CLASSES, TF_ACCOUNTS, TF_NUMBERS, TF_BUNDLES,
-	TF_SUBSCRIPTIONS, TF_NFILES
+	TF_SUBSCRIPTIONS, TF_FEES, TF_FEE_PRICES, TF_ACCOUNT_FEES, TF_MINIMUMS,
+	TF_RENTALS, TF_NFILES
 };
 
 struct tariff_pkg {
@@ -125,6 +126,9 @@ struct taccount {
 	char *tzname;
 	struct tz *tz;		/* shared by accounts of one zone: tariff->zones */
 	int32_t created;	/* YYYYMMDD */
+	char *name;		/* the customer's name, "" = none */
+	int billing_day;	/* 1..28: the day its periods start */
+	int tax_rate;		/* hundredths of a percent, -1 = the package's */
 	int line;		/* in accounts.csv, for messages */
 };
 
@@ -164,6 +168,52 @@ struct subscription {
 	int line;		/* in subscriptions.csv, for messages */
 };
 
+enum fee_charge { FEE_ONCE, FEE_MONTHLY, FEE_ANNUAL, FEE_RENT };
+
+struct fee_step {
+	int64_t from;		/* the first unit (1-based) at this price */
+	money price;		/* per unit */
+};
+
+/* A recurring fee or add-on (fees.csv, fee_prices.csv). */
+struct fee {
+	char *name, *description;
+	enum fee_charge charge;
+	enum tier_mode count;	/* graduated or volume */
+	int prorate_days;	/* monthly: by days, else the whole period */
+	int tax_included;	/* resolved: the fee's, else the package's */
+	int tax_rate;		/* hundredths of a percent, -1 = the account's */
+	struct fee_step *steps;	/* by from, the first from 1 */
+	int nsteps;
+	int line;
+};
+
+/* Units of a fee an account holds (account_fees.csv). */
+struct holding {
+	int account, fee;
+	int64_t quantity;
+	int32_t activated, cancelled;	/* local YYYYMMDD; cancelled 0 = held */
+	int line;		/* sorted by account, fee, activated, line */
+};
+
+/* One row of an account's minimum-spend history (minimums.csv). */
+struct minimum {
+	int account;
+	int annual;		/* 0 monthly, 1 annual */
+	money amount, rate;
+	int32_t from;		/* local YYYYMMDD */
+	int line;		/* sorted by account, kind, from */
+};
+
+/* A rented number (rentals.csv). */
+struct rental {
+	int account;
+	char *number;
+	int fee;		/* a FEE_RENT fee */
+	int32_t activated;
+	int line;		/* sorted by account, number */
+};
+
 struct trie_node {
 	int32_t child[10];
 	int32_t rates;		/* first rate with exactly this prefix, -1 */
@@ -172,6 +222,9 @@ struct trie_node {
 struct tariff {
 	char *reseller, *currency, *name;
 	int currency_decimals;
+	int tax_rate;		/* hundredths of a percent */
+	int tax_included;	/* the package's prices include tax */
+	char *invoice_prefix, *credit_prefix;
 	struct tclass *classes;	int nclasses;	/* sorted by priority */
 	int owner_classes;	/* some class is paid by the called number's owner */
 	struct rate *rates;	int nrates;
@@ -185,6 +238,10 @@ struct tariff {
 	struct tnumber *numbers; int nnumbers;	/* sorted by number */
 	struct bundle *bundles;	int nbundles;
 	struct subscription *subs; int nsubs;	/* sorted by account, activation */
+	struct fee *fees;	int nfees;
+	struct holding *holdings; int nholdings;
+	struct minimum *minimums; int nminimums;
+	struct rental *rentals;	int nrentals;
 	struct tz **zones;	int nzones;	/* one per zone name in use */
 	struct trie_node *nodes; int nnodes, nodecap;
 	void *md;		/* pcre2_match_data * */
@@ -211,6 +268,17 @@ int tariff_number_owner(const struct tariff *t, const char *number);	/* account 
 int tariff_classify(const struct tariff *t, enum cdr_type type, const char *caller,
     const char *callee);
 const struct plan_class *tariff_plan_class(const struct tariff *t, int plan, int cls);
+/* The holdings, minimums and rentals of an account: *first and the count. */
+int tariff_holdings(const struct tariff *t, int account, int *first);
+int tariff_minimums(const struct tariff *t, int account, int *first);
+int tariff_rentals(const struct tariff *t, int account, int *first);
+/* An account's tax rate: its own, else the package's (hundredths of %). */
+int tariff_account_tax_rate(const struct tariff *t, int account);
+/* A new version must keep every minimum row of the version it replaces
+ * (history may grow, never be rewritten).  Reports each missing row;
+ * returns their number. */
+int tariff_minimums_kept(const struct tariff *old, const struct tariff *new,
+    struct tariff_errors *errs);
 /* The subscriptions of an account: *first and the count (0 when none). */
 int tariff_subscriptions(const struct tariff *t, int account, int *first);
 /* The longest prefix of `number` in `deck` with a rate in effect on local

@@ -69,6 +69,37 @@ cmd_validate(const char *dir)
 }
 
 /* Exit 1: the package is invalid or refused; 2: the store failed. */
+/* The reseller's current version, if any, must keep its minimum rows. */
+static int
+check_minimums(struct store *s, const struct tariff *t, const char *dir, struct terr *e)
+{
+	int64_t *ids = NULL;
+	int n = 0, missing = 0;
+
+	if (store_tariff_current(s, &ids, &n, e) != 0)
+		return -1;
+	for (int i = 0; i < n && missing == 0; i++) {
+		struct tariff *old = tariff_load_version(s, ids[i], e);
+		struct tariff_errors errs = { 0 };
+
+		if (old == NULL) {
+			free(ids);
+			return -1;
+		}
+		if (strcmp(old->reseller, t->reseller) == 0 &&
+		    (missing = tariff_minimums_kept(old, t, &errs)) > 0) {
+			for (int k = 0; k < errs.n; k++)
+				fprintf(stderr, "%s/%s\n", dir, errs.msg[k]);
+			terr_set(e, "%s: %d minimum row%s of version %lld missing; nothing loaded",
+			    dir, missing, missing == 1 ? "" : "s", (long long)ids[i]);
+		}
+		tariff_errors_release(&errs);
+		tariff_free(old);
+	}
+	free(ids);
+	return missing ? -1 : 0;
+}
+
 static int
 cmd_load(const char *db, const char *dir)
 {
@@ -108,7 +139,12 @@ cmd_load(const char *db, const char *dir)
 			goto fail;
 		}
 	}
-	if (store_tariff_add(s, t, sha, dir, &p, &id, &e) != 0)
+	if (check_minimums(s, t, dir, &e) != 0) {
+		rc = 1;
+		goto fail;
+	}
+	if (store_tariff_add(s, t, sha, dir, &p, &id, &e) != 0 ||
+	    store_bump_generation(s, &e) != 0)
 		goto fail;
 	for (int i = 0; i < t->naccounts; i++)
 		if (store_account_claim(s, t->accounts[i].id, t->reseller, id, &e) != 0)

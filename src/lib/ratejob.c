@@ -104,6 +104,11 @@ rate_period(const struct taccount *a, int64_t t, char out[8])
 		tz_from_utc(a->tz, t, &c);
 	else
 		civil_from_utc(t, &c);
+	/* a period starting on day d holds the days before d of the next month */
+	if (a && c.day < a->billing_day && --c.mon == 0) {
+		c.mon = 12;
+		c.year--;
+	}
 	snprintf(out, 8, "%04u-%02u", (unsigned)c.year % 10000u, (unsigned)c.mon % 100u);
 }
 
@@ -522,12 +527,18 @@ drop_old_windows(struct job *j)
 int64_t
 rate_period_end(const struct taccount *a, const char *period)
 {
+	return rate_period_start(a, period, 1);
+}
+
+int64_t
+rate_period_start(const struct taccount *a, const char *period, int after)
+{
 	struct civil c = { 0 };
 	int64_t t = 0;
 
 	c.year = atoi(period);
-	c.mon = atoi(period + 5) + 1;
-	c.day = 1;
+	c.mon = atoi(period + 5) + after;
+	c.day = a->billing_day;
 	if (c.mon == 13) {
 		c.year++;
 		c.mon = 1;
@@ -729,6 +740,9 @@ rate_run(struct store *s, const char *period, const char *account,
 	if (store_work_clear_pieces(s, e) != 0)
 		goto fail;
 	if (rate_work(&j) != 0)
+		goto fail;
+	/* drafts closed before this run may no longer be what would be billed */
+	if ((sum->cdrs > 0 || sum->windows > 0) && store_bump_generation(s, e) != 0)
 		goto fail;
 	if (store_commit(s, e) != 0)
 		goto fail;

@@ -1,4 +1,5 @@
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,12 +148,95 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  payer TEXT PRIMARY KEY,"
 	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id),"
 	"  period TEXT NOT NULL);",
+
+	/* 3 -> 4: invoices, credit notes, their numbers, and the ledger */
+	"CREATE TABLE invoice ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('invoice','credit')),"
+	"  number TEXT UNIQUE,"
+	"  status TEXT NOT NULL CHECK (status IN ('draft','issued','void')),"
+	"  issuer TEXT NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  first_day TEXT NOT NULL,"
+	"  last_day TEXT NOT NULL,"
+	"  date TEXT NOT NULL,"
+	"  version_id INTEGER NOT NULL REFERENCES tariff_version(id),"
+	"  currency TEXT NOT NULL,"
+	"  decimals INTEGER NOT NULL,"
+	"  prefix TEXT NOT NULL,"
+	"  credit_prefix TEXT NOT NULL,"
+	"  subtotal INTEGER NOT NULL,"
+	"  tax INTEGER NOT NULL,"
+	"  total INTEGER NOT NULL,"
+	"  previous INTEGER NOT NULL,"
+	"  payments INTEGER NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  refers_to INTEGER REFERENCES invoice(id),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  generation INTEGER NOT NULL,"
+	"  issued_at INTEGER,"
+	"  CHECK ((status = 'draft') = (number IS NULL)));"
+	"CREATE INDEX invoice_account_period ON invoice(account, period);"
+	"CREATE TABLE invoice_line ("
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),"
+	"  seq INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  quantity TEXT NOT NULL,"
+	"  unit_price INTEGER NOT NULL,"
+	"  exact INTEGER NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  tax_rate INTEGER NOT NULL,"
+	"  tax_included INTEGER NOT NULL,"
+	"  tax INTEGER NOT NULL,"
+	"  net INTEGER NOT NULL,"
+	"  ref TEXT NOT NULL,"
+	"  PRIMARY KEY (invoice_id, seq));"
+	"CREATE INDEX invoice_line_ref ON invoice_line(ref) WHERE ref <> '';"
+	"CREATE TABLE invoice_tax ("
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),"
+	"  seq INTEGER NOT NULL,"
+	"  rate INTEGER NOT NULL,"
+	"  included INTEGER NOT NULL,"
+	"  exact INTEGER NOT NULL,"
+	"  base INTEGER NOT NULL,"
+	"  tax INTEGER NOT NULL,"
+	"  PRIMARY KEY (invoice_id, seq));"
+	/* the calls an invoice charges: its itemized list, and what an issued
+	 * invoice freezes */
+	"CREATE TABLE invoice_cdr ("
+	"  cdr_id INTEGER NOT NULL REFERENCES cdr(id),"
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),"
+	"  PRIMARY KEY (cdr_id, invoice_id)) WITHOUT ROWID;"
+	"CREATE INDEX invoice_cdr_invoice ON invoice_cdr(invoice_id);"
+	"CREATE TABLE sequence ("
+	"  issuer TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  last INTEGER NOT NULL,"
+	"  PRIMARY KEY (issuer, kind));"
+	"CREATE TABLE ledger ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account TEXT NOT NULL,"
+	"  date TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('deposit','payment','invoice','credit')),"
+	"  amount INTEGER NOT NULL,"
+	"  number TEXT NOT NULL DEFAULT '',"
+	"  reference TEXT NOT NULL DEFAULT '',"
+	"  invoice_id INTEGER REFERENCES invoice(id),"
+	"  recorded_at INTEGER NOT NULL);"
+	"CREATE INDEX ledger_account_date ON ledger(account, date);"
+	/* bumped by every change that can change a draft: a draft closed
+	 * before the last bump is not issued */
+	"CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
+	"INSERT INTO generation VALUES (1, 0);",
 };
 
 enum stmt {
 	S_BATCH_FIND, S_BATCH_ADD, S_BATCH_COUNTS, S_CDR_ADD, S_CDR_FIND,
 	S_REJECT_ADD, S_DUP_ADD, S_TARIFF_FIND, S_RATING_PUT, S_PIECE_ADD,
-	S_WORK_ADD, S_WORK_GROUP, S_NSTMT
+	S_WORK_ADD, S_WORK_GROUP, S_FROZEN, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -184,6 +268,8 @@ static const char *const stmt_sql[S_NSTMT] = {
 	    " VALUES (?1, ?2, ?3)",
 	[S_WORK_GROUP] = "INSERT OR IGNORE INTO temp.rate_work (cdr_id, payer, period)"
 	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2",
+	[S_FROZEN] = "SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
+	    " WHERE ic.cdr_id = ?1 AND i.status = 'issued'",
 };
 
 struct store {
@@ -829,8 +915,10 @@ store_each_rating_candidate(struct store *s,
 	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period,"
 	    " r.version_id NOT IN (SELECT max(id) FROM tariff_version GROUP BY reseller)"
 	    " FROM cdr c LEFT JOIN rating r ON r.cdr_id = c.id"
-	    " WHERE r.cdr_id IS NULL OR r.status = 'unrated' OR r.version_id NOT IN"
-	    " (SELECT max(id) FROM tariff_version GROUP BY reseller) ORDER BY c.id", e);
+	    " WHERE (r.cdr_id IS NULL OR r.status = 'unrated' OR r.version_id NOT IN"
+	    " (SELECT max(id) FROM tariff_version GROUP BY reseller)) AND NOT EXISTS"
+	    " (SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
+	    " WHERE ic.cdr_id = c.id AND i.status = 'issued') ORDER BY c.id", e);
 	int rc, stop = 0;
 
 	if (st == NULL)
@@ -924,7 +1012,9 @@ int
 store_work_clear_pieces(struct store *s, struct terr *e)
 {
 	return exec(s, "DELETE FROM rating_piece WHERE cdr_id IN"
-	    " (SELECT cdr_id FROM temp.rate_work)", e);
+	    " (SELECT cdr_id FROM temp.rate_work) AND cdr_id NOT IN (SELECT ic.cdr_id"
+	    " FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
+	    " WHERE i.status = 'issued')", e);
 }
 
 int
@@ -961,9 +1051,21 @@ int
 store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
     const char *period, const char *cls, const struct rate_result *r, struct terr *e)
 {
-	sqlite3_stmt *st = stmt(s, S_RATING_PUT, e), *ins;
+	sqlite3_stmt *st = stmt(s, S_FROZEN, e), *ins;
+	int rc;
 
+	/* a call on an issued invoice keeps its rating: it still counts for
+	 * the tier positions of the others, but is never changed */
 	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, cdr);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_error(s, e, "check an invoiced rating");
+	if ((st = stmt(s, S_RATING_PUT, e)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, cdr);
 	if (version)
@@ -1380,4 +1482,529 @@ store_each_payer_cdr(struct store *s, const char *payer,
 		stop = fn(&sc, arg);
 	}
 	return walk_end(s, st, rc, stop, "list a payer's CDRs", e);
+}
+
+/* ---- invoices ----------------------------------------------------------- */
+
+/* Run a one-off statement with its text binds (NULL binds NULL) to the end;
+ * with `out`, read the first column of the first row (0 when none). */
+static int
+run_sql(struct store *s, const char *sql, int64_t *out, struct terr *e, int n, ...)
+{
+	sqlite3_stmt *st = prep(s, sql, e);
+	va_list ap;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	va_start(ap, n);
+	for (int i = 1; i <= n; i++)
+		bind_opt(st, i, va_arg(ap, const char *));
+	va_end(ap);
+	if (out)
+		*out = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (out)
+			*out = sqlite3_column_int64(st, 0), out = NULL;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, e, "query");
+	return 0;
+}
+
+int
+store_generation(struct store *s, int64_t *gen, struct terr *e)
+{
+	return query_int(s, "SELECT value FROM generation", gen, e);
+}
+
+int
+store_bump_generation(struct store *s, struct terr *e)
+{
+	return exec(s, "UPDATE generation SET value = value + 1", e);
+}
+
+int
+store_invoice_add(struct store *s, const struct invoice_row *r,
+    const struct bill_line *l, int n, const struct bill_totals *t, int64_t *id,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO invoice (kind, number, status, issuer,"
+	    " account, name, period, first_day, last_day, date, version_id, currency,"
+	    " decimals, prefix, credit_prefix, subtotal, tax, total, previous, payments,"
+	    " due, refers_to, reason, generation, issued_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+	    " ?22, ?23, ?24, ?25)", e);
+
+	if (st == NULL)
+		return -1;
+	bind_opt(st, 1, r->kind);
+	bind_opt(st, 2, r->number);
+	bind_opt(st, 3, r->status);
+	bind_opt(st, 4, r->issuer);
+	bind_opt(st, 5, r->account);
+	bind_opt(st, 6, r->name);
+	bind_opt(st, 7, r->period);
+	bind_opt(st, 8, r->first_day);
+	bind_opt(st, 9, r->last_day);
+	bind_opt(st, 10, r->date);
+	sqlite3_bind_int64(st, 11, r->version);
+	bind_opt(st, 12, r->currency);
+	sqlite3_bind_int(st, 13, r->decimals);
+	bind_opt(st, 14, r->prefix);
+	bind_opt(st, 15, r->credit_prefix);
+	sqlite3_bind_int64(st, 16, t->subtotal);
+	sqlite3_bind_int64(st, 17, t->tax);
+	sqlite3_bind_int64(st, 18, t->total);
+	sqlite3_bind_int64(st, 19, r->previous);
+	sqlite3_bind_int64(st, 20, r->payments);
+	sqlite3_bind_int64(st, 21, r->due);
+	if (r->refers_to)
+		sqlite3_bind_int64(st, 22, r->refers_to);
+	else
+		sqlite3_bind_null(st, 22);
+	bind_opt(st, 23, r->reason ? r->reason : "");
+	sqlite3_bind_int64(st, 24, r->generation);
+	if (r->number)
+		sqlite3_bind_int64(st, 25, (int64_t)time(NULL));
+	else
+		sqlite3_bind_null(st, 25);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return db_error(s, e, "add an invoice");
+	}
+	sqlite3_finalize(st);
+	*id = sqlite3_last_insert_rowid(s->db);
+	if ((st = prep(s, "INSERT INTO invoice_line (invoice_id, seq, kind, description,"
+	    " quantity, unit_price, exact, amount, tax_rate, tax_included, tax, net, ref)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", e)) == NULL)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int(st, 2, i + 1);
+		sqlite3_bind_text(st, 3, bill_kind_name(l[i].kind), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, l[i].description, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, l[i].quantity, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, l[i].unit_price);
+		sqlite3_bind_int64(st, 7, l[i].exact);
+		sqlite3_bind_int64(st, 8, l[i].amount);
+		sqlite3_bind_int(st, 9, l[i].tax_rate);
+		sqlite3_bind_int(st, 10, l[i].tax_included);
+		sqlite3_bind_int64(st, 11, l[i].tax);
+		sqlite3_bind_int64(st, 12, l[i].net);
+		sqlite3_bind_text(st, 13, l[i].ref, -1, SQLITE_STATIC);
+		if (step_done(s, st, "add an invoice line", e) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if ((st = prep(s, "INSERT INTO invoice_tax (invoice_id, seq, rate, included, exact,"
+	    " base, tax) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", e)) == NULL)
+		return -1;
+	for (int g = 0; g < t->ng; g++) {
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int(st, 2, g + 1);
+		sqlite3_bind_int(st, 3, t->g[g].rate);
+		sqlite3_bind_int(st, 4, t->g[g].included);
+		sqlite3_bind_int64(st, 5, t->g[g].exact);
+		sqlite3_bind_int64(st, 6, t->g[g].base);
+		sqlite3_bind_int64(st, 7, t->g[g].tax);
+		if (step_done(s, st, "add an invoice tax", e) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+store_invoice_add_cdr(struct store *s, int64_t invoice, int64_t cdr, struct terr *e)
+{
+	char a[24], b[24];
+
+	snprintf(a, sizeof a, "%lld", (long long)cdr);
+	snprintf(b, sizeof b, "%lld", (long long)invoice);
+	return run_sql(s, "INSERT INTO invoice_cdr (cdr_id, invoice_id) VALUES (?1, ?2)",
+	    NULL, e, 2, a, b);
+}
+
+int
+store_invoice_drop_draft(struct store *s, const char *account, const char *period,
+    struct terr *e)
+{
+	static const char *const sql[] = {
+		"DELETE FROM invoice_cdr WHERE invoice_id IN (SELECT id FROM invoice"
+		" WHERE account = ?1 AND period = ?2 AND status = 'draft')",
+		"DELETE FROM invoice_line WHERE invoice_id IN (SELECT id FROM invoice"
+		" WHERE account = ?1 AND period = ?2 AND status = 'draft')",
+		"DELETE FROM invoice_tax WHERE invoice_id IN (SELECT id FROM invoice"
+		" WHERE account = ?1 AND period = ?2 AND status = 'draft')",
+		"DELETE FROM invoice WHERE account = ?1 AND period = ?2 AND status = 'draft'",
+	};
+
+	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++)
+		if (run_sql(s, sql[i], NULL, e, 2, account, period) != 0)
+			return -1;
+	return 0;
+}
+
+int
+store_invoice_issued_for(struct store *s, const char *account, const char *period,
+    int64_t *id, struct terr *e)
+{
+	if (run_sql(s, "SELECT id FROM invoice WHERE account = ?1 AND period = ?2"
+	    " AND kind = 'invoice' AND status = 'issued'", id, e, 2, account, period) != 0)
+		return -1;
+	return *id != 0;
+}
+
+int
+store_sequence_next(struct store *s, const char *issuer, const char *kind,
+    int64_t *next, struct terr *e)
+{
+	if (run_sql(s, "INSERT INTO sequence (issuer, kind, last) VALUES (?1, ?2, 1)"
+	    " ON CONFLICT (issuer, kind) DO UPDATE SET last = last + 1", NULL, e, 2,
+	    issuer, kind) != 0)
+		return -1;
+	return run_sql(s, "SELECT last FROM sequence WHERE issuer = ?1 AND kind = ?2",
+	    next, e, 2, issuer, kind);
+}
+
+int
+store_invoice_set_issued(struct store *s, int64_t id, const char *number,
+    int64_t issued_at, struct terr *e)
+{
+	char a[24], b[24];
+
+	snprintf(a, sizeof a, "%lld", (long long)id);
+	snprintf(b, sizeof b, "%lld", (long long)issued_at);
+	return run_sql(s, "UPDATE invoice SET number = ?2, status = 'issued', issued_at ="
+	    " CAST(?3 AS INTEGER) WHERE id = CAST(?1 AS INTEGER) AND status = 'draft'",
+	    NULL, e, 3, a, number, b);
+}
+
+int
+store_invoice_set_status(struct store *s, int64_t id, const char *status, struct terr *e)
+{
+	char a[24];
+
+	snprintf(a, sizeof a, "%lld", (long long)id);
+	return run_sql(s, "UPDATE invoice SET status = ?2 WHERE id = CAST(?1 AS INTEGER)",
+	    NULL, e, 2, a, status);
+}
+
+int
+store_invoice_credited(struct store *s, int64_t id, money *sum, struct terr *e)
+{
+	char a[24];
+
+	snprintf(a, sizeof a, "%lld", (long long)id);
+	return run_sql(s, "SELECT coalesce(sum(total), 0) FROM invoice WHERE kind = 'credit'"
+	    " AND refers_to = CAST(?1 AS INTEGER)", sum, e, 1, a);
+}
+
+#define INVOICE_COLUMNS "i.id, i.kind, i.number, i.status, i.issuer, i.account, i.name," \
+	" i.period, i.first_day, i.last_day, i.date, i.currency, i.prefix, i.credit_prefix," \
+	" i.reason, r.number, i.version_id, i.refers_to, i.generation, i.decimals," \
+	" i.subtotal, i.tax, i.total, i.previous, i.payments, i.due"
+
+int
+store_each_invoice(struct store *s, const struct invoice_filter *f,
+    int (*fn)(const struct invoice_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " INVOICE_COLUMNS " FROM invoice i"
+	    " LEFT JOIN invoice r ON r.id = i.refers_to"
+	    " WHERE (?1 IS NULL OR i.number = ?1) AND (?2 IS NULL OR i.period = ?2)"
+	    " AND (?3 IS NULL OR i.account = ?3) AND (?4 IS NULL OR i.issuer = ?4)"
+	    " AND (?5 IS NULL OR i.status = ?5) AND (?6 IS NULL OR i.kind = ?6)"
+	    " AND (?7 = 0 OR i.id = ?7)"
+	    " ORDER BY i.issuer, i.period, i.account, i.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	bind_opt(st, 1, f->number);
+	bind_opt(st, 2, f->period);
+	bind_opt(st, 3, f->account);
+	bind_opt(st, 4, f->issuer);
+	bind_opt(st, 5, f->status);
+	bind_opt(st, 6, f->kind);
+	sqlite3_bind_int64(st, 7, f->id);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct invoice_row r = {
+			.id = sqlite3_column_int64(st, 0), .kind = text(st, 1),
+			.number = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : text(st, 2),
+			.status = text(st, 3), .issuer = text(st, 4), .account = text(st, 5),
+			.name = text(st, 6), .period = text(st, 7), .first_day = text(st, 8),
+			.last_day = text(st, 9), .date = text(st, 10), .currency = text(st, 11),
+			.prefix = text(st, 12), .credit_prefix = text(st, 13),
+			.reason = text(st, 14), .refers_number = text(st, 15),
+			.version = sqlite3_column_int64(st, 16),
+			.refers_to = sqlite3_column_int64(st, 17),
+			.generation = sqlite3_column_int64(st, 18),
+			.decimals = sqlite3_column_int(st, 19),
+			.subtotal = sqlite3_column_int64(st, 20),
+			.tax = sqlite3_column_int64(st, 21), .total = sqlite3_column_int64(st, 22),
+			.previous = sqlite3_column_int64(st, 23),
+			.payments = sqlite3_column_int64(st, 24), .due = sqlite3_column_int64(st, 25),
+		};
+		stop = fn(&r, arg);
+	}
+	return walk_end(s, st, rc, stop, "list invoices", e);
+}
+
+int
+store_each_invoice_line(struct store *s, int64_t invoice,
+    int (*fn)(const struct bill_line *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT kind, description, quantity, unit_price, exact,"
+	    " amount, tax_rate, tax_included, tax, net, ref FROM invoice_line"
+	    " WHERE invoice_id = ?1 ORDER BY seq", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, invoice);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bill_line l = { 0 };
+
+		for (int k = 0; k <= BL_CREDIT; k++)
+			if (strcmp(text(st, 0), bill_kind_name((enum bill_kind)k)) == 0)
+				l.kind = (enum bill_kind)k;
+		tally_strlcpy(l.description, text(st, 1), sizeof l.description);
+		tally_strlcpy(l.quantity, text(st, 2), sizeof l.quantity);
+		l.unit_price = sqlite3_column_int64(st, 3);
+		l.exact = sqlite3_column_int64(st, 4);
+		l.amount = sqlite3_column_int64(st, 5);
+		l.tax_rate = sqlite3_column_int(st, 6);
+		l.tax_included = sqlite3_column_int(st, 7);
+		l.tax = sqlite3_column_int64(st, 8);
+		l.net = sqlite3_column_int64(st, 9);
+		tally_strlcpy(l.ref, text(st, 10), sizeof l.ref);
+		stop = fn(&l, arg);
+	}
+	return walk_end(s, st, rc, stop, "list invoice lines", e);
+}
+
+int
+store_each_invoice_tax(struct store *s, int64_t invoice,
+    int (*fn)(const struct bill_taxgroup *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT rate, included, exact, base, tax FROM invoice_tax"
+	    " WHERE invoice_id = ?1 ORDER BY seq", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, invoice);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bill_taxgroup g = {
+			.rate = sqlite3_column_int(st, 0), .included = sqlite3_column_int(st, 1),
+			.exact = sqlite3_column_int64(st, 2), .base = sqlite3_column_int64(st, 3),
+			.tax = sqlite3_column_int64(st, 4),
+		};
+		stop = fn(&g, arg);
+	}
+	return walk_end(s, st, rc, stop, "list invoice taxes", e);
+}
+
+int
+store_ref_charged(struct store *s, const char *ref, struct terr *e)
+{
+	int64_t n;
+
+	if (run_sql(s, "SELECT count(*) FROM invoice_line l JOIN invoice i ON i.id ="
+	    " l.invoice_id WHERE l.ref = ?1 AND i.status = 'issued' AND i.kind = 'invoice'",
+	    &n, e, 1, ref) != 0)
+		return -1;
+	return n > 0;
+}
+
+int
+store_each_bill_piece(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct bill_piece *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT r.cdr_id, r.period, r.class, r.destination,"
+	    " p.kind, p.label, p.seq, p.seconds, p.price, r.amount, p.exact"
+	    " FROM rating r JOIN rating_piece p ON p.cdr_id = r.cdr_id"
+	    " WHERE r.payer = ?1 AND r.period <= ?2 AND r.status = 'rated'"
+	    " AND NOT EXISTS (SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id ="
+	    " ic.invoice_id WHERE ic.cdr_id = r.cdr_id AND i.status = 'issued')"
+	    " ORDER BY r.cdr_id, p.seq", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bill_piece p = {
+			.cdr = sqlite3_column_int64(st, 0), .period = text(st, 1),
+			.cls = text(st, 2), .destination = text(st, 3), .kind = text(st, 4),
+			.label = text(st, 5), .seq = sqlite3_column_int(st, 6),
+			.seconds = sqlite3_column_int64(st, 7), .price = sqlite3_column_int64(st, 8),
+			.amount = sqlite3_column_int64(st, 9), .exact = sqlite3_column_int64(st, 10),
+		};
+		stop = fn(&p, arg);
+	}
+	return walk_end(s, st, rc, stop, "list a payer's usage", e);
+}
+
+int
+store_count_unrated(struct store *s, const char *payer, const char *period, int64_t *n,
+    struct terr *e)
+{
+	return run_sql(s, "SELECT count(*) FROM rating WHERE payer = ?1 AND period = ?2"
+	    " AND status = 'unrated'", n, e, 2, payer, period);
+}
+
+int
+store_spend_between(struct store *s, const char *payer, int64_t from, int64_t to,
+    money *sum, struct terr *e)
+{
+	char a[24], b[24];
+	int64_t calls, windows;
+
+	snprintf(a, sizeof a, "%lld", (long long)from);
+	snprintf(b, sizeof b, "%lld", (long long)to);
+	if (run_sql(s, "SELECT coalesce(sum(r.amount), 0) FROM rating r JOIN cdr c ON c.id ="
+	    " r.cdr_id WHERE r.payer = ?1 AND r.status = 'rated' AND c.start_ts >="
+	    " CAST(?2 AS INTEGER) AND c.start_ts < CAST(?3 AS INTEGER)", &calls, e, 3,
+	    payer, a, b) != 0 ||
+	    run_sql(s, "SELECT coalesce(sum(price), 0) FROM bundle_window WHERE payer = ?1"
+	    " AND start_ts >= CAST(?2 AS INTEGER) AND start_ts < CAST(?3 AS INTEGER)",
+	    &windows, e, 3, payer, a, b) != 0)
+		return -1;
+	*sum = calls + windows;
+	return 0;
+}
+
+int
+store_each_window_upto(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct window_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " WINDOW_COLUMNS " FROM bundle_window"
+	    " WHERE payer = ?1 AND period_from <= ?2 ORDER BY seq", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct window_row w = {
+			.payer = text(st, 0), .seq = sqlite3_column_int(st, 1),
+			.version = sqlite3_column_int64(st, 2), .bundle = text(st, 3),
+			.cls = text(st, 4), .activated = sqlite3_column_int64(st, 5),
+			.start = sqlite3_column_int64(st, 6), .end = sqlite3_column_int64(st, 7),
+			.start_local = text(st, 8), .end_local = text(st, 9),
+			.ended = text(st, 10), .granted = sqlite3_column_int64(st, 11),
+			.rolled_in = sqlite3_column_int64(st, 12),
+			.used = sqlite3_column_int64(st, 13),
+			.rolled_out = sqlite3_column_int64(st, 14),
+			.forfeited = sqlite3_column_int64(st, 15),
+			.price = sqlite3_column_int64(st, 16),
+			.tax_included = sqlite3_column_int(st, 17),
+			.period_from = text(st, 18), .period_to = text(st, 19),
+		};
+		stop = fn(&w, arg);
+	}
+	return walk_end(s, st, rc, stop, "list a payer's windows", e);
+}
+
+/* ---- the ledger --------------------------------------------------------- */
+
+int
+store_ledger_add(struct store *s, const struct ledger_row *r, int64_t invoice,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO ledger (account, date, kind, amount, number,"
+	    " reference, invoice_id, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_opt(st, 1, r->account);
+	bind_opt(st, 2, r->date);
+	bind_opt(st, 3, r->kind);
+	sqlite3_bind_int64(st, 4, r->amount);
+	bind_opt(st, 5, r->number ? r->number : "");
+	bind_opt(st, 6, r->reference ? r->reference : "");
+	if (invoice)
+		sqlite3_bind_int64(st, 7, invoice);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "add a ledger entry");
+}
+
+int
+store_ledger_sum(struct store *s, const char *account, const char *from, const char *to,
+    int credits_only, money *sum, struct terr *e)
+{
+	return run_sql(s, "SELECT coalesce(sum(amount), 0) FROM ledger WHERE account = ?1"
+	    " AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date < ?3)"
+	    " AND (?4 IS NULL OR kind <> 'invoice')", sum, e, 4, account, from, to,
+	    credits_only ? "1" : NULL);
+}
+
+int
+store_ledger_number_payments(struct store *s, const char *account, const char *number,
+    struct bill_payment **out, int *n, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT date, amount FROM ledger WHERE account = ?1"
+	    " AND number = ?2 AND kind IN ('payment', 'deposit') ORDER BY date, id", e);
+	int rc, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, number, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct bill_payment *v = realloc(*out, (size_t)(cap = cap ? cap * 2 : 8) *
+			    sizeof *v);
+
+			if (v == NULL) {
+				sqlite3_finalize(st);
+				return terr_set(e, "out of memory");
+			}
+			*out = v;
+		}
+		(*out)[*n].amount = sqlite3_column_int64(st, 1);
+		if (bill_date_parse(text(st, 0), &(*out)[*n].date) == 0)
+			(*n)++;
+	}
+	return walk_end(s, st, rc, 0, "list a number's payments", e);
+}
+
+int
+store_each_ledger(struct store *s, const char *account,
+    int (*fn)(const struct ledger_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT l.id, l.account, l.date, l.kind, l.number,"
+	    " l.reference, i.number, l.amount FROM ledger l LEFT JOIN invoice i ON"
+	    " i.id = l.invoice_id WHERE ?1 IS NULL OR l.account = ?1"
+	    " ORDER BY l.account, l.date, l.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	bind_opt(st, 1, account);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ledger_row r = {
+			.id = sqlite3_column_int64(st, 0), .account = text(st, 1),
+			.date = text(st, 2), .kind = text(st, 3), .number = text(st, 4),
+			.reference = text(st, 5), .invoice_number = text(st, 6),
+			.amount = sqlite3_column_int64(st, 7),
+		};
+		stop = fn(&r, arg);
+	}
+	return walk_end(s, st, rc, stop, "list the ledger", e);
 }

@@ -26,6 +26,11 @@ static const char *const file_names[TF_NFILES] = {
 	[TF_NUMBERS] = "numbers.csv",
 	[TF_BUNDLES] = "bundles.csv",
 	[TF_SUBSCRIPTIONS] = "subscriptions.csv",
+	[TF_FEES] = "fees.csv",
+	[TF_FEE_PRICES] = "fee_prices.csv",
+	[TF_ACCOUNT_FEES] = "account_fees.csv",
+	[TF_MINIMUMS] = "minimums.csv",
+	[TF_RENTALS] = "rentals.csv",
 };
 
 /* Files a package cannot do without. */
@@ -443,6 +448,19 @@ find_str(char **arr, int n, const char *s)
 
 /* ---- the files ---------------------------------------------------------- */
 
+/* "10", "8", "5.25" percent -> hundredths of a percent. */
+static int
+tax_rate_parse(const char *s, int *out)
+{
+	money m;
+
+	if (*s == '-' || money_parse(s, &m) != 0 || m % 10000 != 0 ||
+	    m > (money)100 * MONEY_SCALE)
+		return -1;
+	*out = (int)(m / 10000);
+	return 0;
+}
+
 static void
 parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
 {
@@ -474,6 +492,25 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 				t->currency = dup(v);
 		} else if (strcmp(k, "name") == 0) {
 			t->name = dup(v);
+		} else if (strcmp(k, "tax_rate") == 0) {
+			if (tax_rate_parse(v, &t->tax_rate) != 0)
+				ERR(&r, 1, "\"%s\" is not a tax rate in percent from 0 to 100 "
+				    "(at most 2 decimals)", v);
+		} else if (strcmp(k, "tax") == 0) {
+			if (strcmp(v, "included") == 0 || strcmp(v, "excluded") == 0)
+				t->tax_included = strcmp(v, "included") == 0;
+			else
+				ERR(&r, 1, "\"%s\" is not included or excluded", v);
+		} else if (strcmp(k, "invoice_prefix") == 0 || strcmp(k, "credit_prefix") == 0) {
+			char **pp = k[0] == 'i' ? &t->invoice_prefix : &t->credit_prefix;
+
+			if (*v == '\0' || strlen(v) > 40 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") != strlen(v))
+				ERR(&r, 1, "\"%s\": use 1 to 40 of A-Z a-z 0-9 _ . - /", v);
+			else if (*pp)
+				ERR(&r, 0, "key \"%s\" given twice", k);
+			else
+				*pp = dup(v);
 		} else {
 			ERR(&r, 0, "unknown key \"%s\"", k);
 		}
@@ -482,6 +519,18 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 		perr(err, TF_PACKAGE, 0, NULL, "no reseller");
 	if (!currency_seen)
 		perr(err, TF_PACKAGE, 0, NULL, "no currency");
+	if (t->reseller && t->invoice_prefix == NULL) {
+		char buf[80];
+
+		snprintf(buf, sizeof buf, "%s-", t->reseller);
+		t->invoice_prefix = dup(buf);
+	}
+	if (t->reseller && t->credit_prefix == NULL) {
+		char buf[80];
+
+		snprintf(buf, sizeof buf, "%s-CN-", t->reseller);
+		t->credit_prefix = dup(buf);
+	}
 	rows_close(&r);
 }
 
@@ -985,13 +1034,15 @@ by_account(const void *a, const void *b)
 static void
 parse_accounts(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
 {
-	static const char *const cols[] = { "account", "plan", "timezone", "created", NULL };
+	static const char *const cols[] = { "account", "plan", "timezone", "created",
+		"name?", "billing_day?", "tax_rate?", NULL };
 	struct rows r;
 
 	if (rows_open(&r, p, TF_ACCOUNTS, cols, err) != 0)
 		return;
 	while (rows_next(&r)) {
-		struct taccount a = { 0 };
+		struct taccount a = { .billing_day = 1, .tax_rate = -1 };
+		long v;
 		struct terr te;
 		int bad = 0;
 
@@ -1010,8 +1061,16 @@ parse_accounts(struct tariff *t, const struct tariff_pkg *p, struct tariff_error
 				*(struct tz **)grow(&t->zones, &t->nzones, sizeof a.tz) = a.tz;
 		}
 		bad |= get_date(&r, 3, &a.created) != 0;
+		if (col(&r, 5)[0]) {
+			bad |= get_int(&r, 5, 1, 28, &v) != 0;
+			a.billing_day = (int)v;
+		}
+		if (col(&r, 6)[0] && tax_rate_parse(col(&r, 6), &a.tax_rate) != 0)
+			ERR(&r, 6, "\"%s\" is not a tax rate in percent from 0 to 100 (at "
+			    "most 2 decimals)", col(&r, 6)), bad = 1;
 		if (bad)
 			continue;
+		a.name = dup(col(&r, 4));
 		a.id = dup(col(&r, 0));
 		a.tzname = dup(col(&r, 2));
 		a.line = (int)r.line;
@@ -1271,6 +1330,311 @@ parse_subscriptions(struct tariff *t, const struct tariff_pkg *p, struct tariff_
 	rows_close(&r);
 }
 
+/* ---- fees, holdings, minimums, rentals ----------------------------------- */
+
+static void
+parse_fees(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "fee", "charge", "description?", "count?",
+		"proration?", "tax?", "tax_rate?", NULL };
+	static const char *const charge[] = { "once", "monthly", "annual", "rent", NULL };
+	static const char *const count[] = { "graduated", "volume", NULL };
+	static const char *const proration[] = { "whole", "days", NULL };
+	static const char *const tax[] = { "excluded", "included", NULL };
+	struct rows r;
+
+	if (p->data[TF_FEES] == NULL || rows_open(&r, p, TF_FEES, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct fee f = { .tax_included = t->tax_included, .tax_rate = -1,
+			.line = (int)r.line };
+		int k, bad = 0;
+
+		if (!valid_name(col(&r, 0)))
+			ERR(&r, 0, "\"%s\" is not a fee name", col(&r, 0)), bad = 1;
+		else if (FIND(t->fees, t->nfees, col(&r, 0)) >= 0)
+			ERR(&r, 0, "fee \"%s\" defined twice", col(&r, 0)), bad = 1;
+		bad |= (k = get_word(&r, 1, charge, "once, monthly, annual or rent")) < 0;
+		f.charge = (enum fee_charge)(k < 0 ? 0 : k);
+		if (col(&r, 3)[0]) {
+			bad |= (k = get_word(&r, 3, count, "graduated or volume")) < 0;
+			f.count = k == 1 ? TIER_VOLUME : TIER_GRADUATED;
+		}
+		if (col(&r, 4)[0]) {
+			bad |= (k = get_word(&r, 4, proration, "whole or days")) < 0;
+			f.prorate_days = k == 1;
+			if (k == 1 && f.charge != FEE_MONTHLY)
+				ERR(&r, 4, "only monthly fees are prorated by days"), bad = 1;
+		}
+		if (col(&r, 5)[0]) {
+			bad |= (k = get_word(&r, 5, tax, "included or excluded")) < 0;
+			f.tax_included = k == 1;
+		}
+		if (col(&r, 6)[0] && tax_rate_parse(col(&r, 6), &f.tax_rate) != 0)
+			ERR(&r, 6, "\"%s\" is not a tax rate in percent from 0 to 100 (at most "
+			    "2 decimals)", col(&r, 6)), bad = 1;
+		if (strlen(col(&r, 2)) > 200)
+			ERR(&r, 2, "longer than 200 bytes"), bad = 1;
+		if (bad)
+			continue;
+		f.name = dup(col(&r, 0));
+		f.description = dup(col(&r, 2)[0] ? col(&r, 2) : col(&r, 0));
+		*(struct fee *)grow(&t->fees, &t->nfees, sizeof f) = f;
+	}
+	rows_close(&r);
+}
+
+static int
+by_step(const void *a, const void *b)
+{
+	const struct fee_step *x = a, *y = b;
+
+	return (x->from > y->from) - (x->from < y->from);
+}
+
+static void
+parse_fee_prices(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "fee", "from", "price", NULL };
+	struct rows r;
+
+	if (p->data[TF_FEE_PRICES] == NULL) {
+		if (p->data[TF_FEES])
+			perr(err, TF_FEE_PRICES, 0, NULL, "missing (fees.csv needs it)");
+		return;
+	}
+	if (rows_open(&r, p, TF_FEE_PRICES, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct fee_step st;
+		struct fee *f;
+		long v;
+		int fi, bad = 0;
+
+		if ((fi = FIND(t->fees, t->nfees, col(&r, 0))) < 0) {
+			ERR(&r, 0, "unknown fee \"%s\"", col(&r, 0));
+			continue;
+		}
+		f = &t->fees[fi];
+		bad |= get_int(&r, 1, 1, 1000000000, &v) != 0;
+		st.from = v;
+		bad |= get_amount(&r, 2, &st.price) != 0;
+		for (int i = 0; !bad && i < f->nsteps; i++)
+			if (f->steps[i].from == st.from)
+				ERR(&r, 1, "fee \"%s\" has a step from %ld already", f->name, v), bad = 1;
+		if (!bad && f->charge == FEE_RENT && (st.from != 1 || f->nsteps > 0))
+			ERR(&r, 1, "rent fee \"%s\" has one price, from 1", f->name), bad = 1;
+		if (bad)
+			continue;
+		*(struct fee_step *)grow(&f->steps, &f->nsteps, sizeof st) = st;
+	}
+	for (int i = 0; i < t->nfees; i++) {
+		struct fee *f = &t->fees[i];
+
+		if (f->nsteps > 0)
+			qsort(f->steps, (size_t)f->nsteps, sizeof *f->steps, by_step);
+		if (f->nsteps == 0 || f->steps[0].from != 1)
+			perr(err, TF_FEE_PRICES, 0, NULL, "fee \"%s\" (fees.csv line %d) has no "
+			    "price from unit 1", f->name, f->line);
+	}
+	rows_close(&r);
+}
+
+static int
+by_holding(const void *a, const void *b)
+{
+	const struct holding *x = a, *y = b;
+
+	if (x->account != y->account)
+		return (x->account > y->account) - (x->account < y->account);
+	if (x->fee != y->fee)
+		return (x->fee > y->fee) - (x->fee < y->fee);
+	if (x->activated != y->activated)
+		return (x->activated > y->activated) - (x->activated < y->activated);
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static void
+parse_account_fees(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "account", "fee", "quantity", "activated",
+		"cancelled?", NULL };
+	struct rows r;
+
+	if (p->data[TF_ACCOUNT_FEES] == NULL ||
+	    rows_open(&r, p, TF_ACCOUNT_FEES, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct holding h = { .line = (int)r.line };
+		long v;
+		int bad = 0;
+
+		if ((h.account = tariff_account(t, col(&r, 0))) < 0)
+			ERR(&r, 0, "unknown account \"%s\"", col(&r, 0)), bad = 1;
+		if ((h.fee = FIND(t->fees, t->nfees, col(&r, 1))) < 0)
+			ERR(&r, 1, "unknown fee \"%s\"", col(&r, 1)), bad = 1;
+		else if (t->fees[h.fee].charge == FEE_RENT)
+			ERR(&r, 1, "rent fee \"%s\" is held through rentals.csv", col(&r, 1)),
+			    bad = 1;
+		bad |= get_int(&r, 2, 1, 1000000, &v) != 0;
+		h.quantity = v;
+		bad |= get_date(&r, 3, &h.activated) != 0;
+		if (col(&r, 4)[0]) {
+			if (get_date(&r, 4, &h.cancelled) != 0)
+				bad = 1;
+			else if (!bad && h.cancelled <= h.activated)
+				ERR(&r, 4, "cancelled on or before its activation"), bad = 1;
+		}
+		if (bad)
+			continue;
+		*(struct holding *)grow(&t->holdings, &t->nholdings, sizeof h) = h;
+	}
+	if (t->nholdings > 0)
+		qsort(t->holdings, (size_t)t->nholdings, sizeof *t->holdings, by_holding);
+	rows_close(&r);
+}
+
+static int
+by_minimum(const void *a, const void *b)
+{
+	const struct minimum *x = a, *y = b;
+
+	if (x->account != y->account)
+		return (x->account > y->account) - (x->account < y->account);
+	if (x->annual != y->annual)
+		return x->annual - y->annual;
+	if (x->from != y->from)
+		return (x->from > y->from) - (x->from < y->from);
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The adjustment rule between two successive rows of one history: raised
+ * (or kept), or lowered with a lower rate by no more than in proportion. */
+static void
+check_adjustment(const struct tariff *t, const struct minimum *a, const struct minimum *b,
+    struct tariff_errors *err)
+{
+	char oa[32], orate[32], na[32], nr[32], floor[32];
+	int d = t->currency_decimals;
+	__int128 lhs = (__int128)b->amount * a->rate, rhs = (__int128)a->amount * b->rate;
+
+	if (b->from == a->from) {
+		perr(err, TF_MINIMUMS, (uint64_t)b->line, "from", "account \"%s\" has two "
+		    "%s minimums from the same date (line %d)", t->accounts[b->account].id,
+		    b->annual ? "annual" : "monthly", a->line);
+		return;
+	}
+	if (b->amount >= a->amount)
+		return;		/* raised or kept: always allowed */
+	money_format(a->amount, d, oa);
+	money_format(a->rate, d, orate);
+	money_format(b->amount, d, na);
+	money_format(b->rate, d, nr);
+	if (b->rate >= a->rate) {
+		perr(err, TF_MINIMUMS, (uint64_t)b->line, "amount", "account \"%s\": the %s "
+		    "minimum may not fall from %s to %s without a lower rate (line %d has "
+		    "%s, this row %s)", t->accounts[b->account].id,
+		    b->annual ? "annual" : "monthly", oa, na, a->line, orate, nr);
+		return;
+	}
+	if (lhs < rhs) {
+		/* the least allowed: old amount / old rate * new rate, rounded up */
+		__int128 q = rhs / a->rate + (rhs % a->rate != 0);
+
+		money_format((money)q, d, floor);
+		perr(err, TF_MINIMUMS, (uint64_t)b->line, "amount", "account \"%s\": with the "
+		    "rate lowered from %s to %s the %s minimum may fall from %s to no less "
+		    "than %s (%s / %s x %s); %s refused", t->accounts[b->account].id, orate,
+		    nr, b->annual ? "annual" : "monthly", oa, floor, oa, orate, nr, na);
+	}
+}
+
+static void
+parse_minimums(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "account", "kind", "amount", "rate", "from", NULL };
+	static const char *const kind[] = { "monthly", "annual", NULL };
+	struct rows r;
+
+	if (p->data[TF_MINIMUMS] == NULL || rows_open(&r, p, TF_MINIMUMS, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct minimum m = { .line = (int)r.line };
+		int k, bad = 0;
+
+		if ((m.account = tariff_account(t, col(&r, 0))) < 0)
+			ERR(&r, 0, "unknown account \"%s\"", col(&r, 0)), bad = 1;
+		bad |= (k = get_word(&r, 1, kind, "monthly or annual")) < 0;
+		m.annual = k == 1;
+		bad |= get_amount(&r, 2, &m.amount) != 0;
+		if (get_money(&r, 3, 0, &m.rate) != 0)
+			bad = 1;
+		else if (m.rate == 0)
+			ERR(&r, 3, "the rate of a minimum is greater than 0"), bad = 1;
+		bad |= get_date(&r, 4, &m.from) != 0;
+		if (bad)
+			continue;
+		*(struct minimum *)grow(&t->minimums, &t->nminimums, sizeof m) = m;
+	}
+	if (t->nminimums > 0)
+		qsort(t->minimums, (size_t)t->nminimums, sizeof *t->minimums, by_minimum);
+	for (int i = 1; i < t->nminimums; i++) {
+		const struct minimum *a = &t->minimums[i - 1], *b = &t->minimums[i];
+
+		if (a->account == b->account && a->annual == b->annual)
+			check_adjustment(t, a, b, err);
+	}
+	rows_close(&r);
+}
+
+static int
+by_rental(const void *a, const void *b)
+{
+	const struct rental *x = a, *y = b;
+
+	if (x->account != y->account)
+		return (x->account > y->account) - (x->account < y->account);
+	return strcmp(x->number, y->number);
+}
+
+static void
+parse_rentals(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors *err)
+{
+	static const char *const cols[] = { "account", "number", "fee", "activated", NULL };
+	struct rows r;
+
+	if (p->data[TF_RENTALS] == NULL || rows_open(&r, p, TF_RENTALS, cols, err) != 0)
+		return;
+	while (rows_next(&r)) {
+		struct rental rt = { .line = (int)r.line };
+		const char *n = col(&r, 1);
+		int bad = 0;
+
+		if ((rt.account = tariff_account(t, col(&r, 0))) < 0)
+			ERR(&r, 0, "unknown account \"%s\"", col(&r, 0)), bad = 1;
+		if (*n == '+')
+			n++;
+		if (*n == '\0' || strlen(n) > 20 || strspn(n, "0123456789") != strlen(n))
+			ERR(&r, 1, "\"%s\" is not a normalized number", col(&r, 1)), bad = 1;
+		for (int i = 0; !bad && i < t->nrentals; i++)
+			if (strcmp(t->rentals[i].number, col(&r, 1)) == 0)
+				ERR(&r, 1, "number \"%s\" rented twice (line %d)", col(&r, 1),
+				    t->rentals[i].line), bad = 1;
+		if ((rt.fee = FIND(t->fees, t->nfees, col(&r, 2))) < 0)
+			ERR(&r, 2, "unknown fee \"%s\"", col(&r, 2)), bad = 1;
+		else if (t->fees[rt.fee].charge != FEE_RENT)
+			ERR(&r, 2, "fee \"%s\" is not a rent fee", col(&r, 2)), bad = 1;
+		bad |= get_date(&r, 3, &rt.activated) != 0;
+		if (bad)
+			continue;
+		rt.number = dup(col(&r, 1));
+		*(struct rental *)grow(&t->rentals, &t->nrentals, sizeof rt) = rt;
+	}
+	if (t->nrentals > 0)
+		qsort(t->rentals, (size_t)t->nrentals, sizeof *t->rentals, by_rental);
+	rows_close(&r);
+}
+
 /* ---- the whole package -------------------------------------------------- */
 
 struct tariff *
@@ -1298,6 +1662,11 @@ tariff_parse(const struct tariff_pkg *p, struct tariff_errors *errs)
 	parse_numbers(t, p, errs);
 	parse_bundles(t, p, errs);
 	parse_subscriptions(t, p, errs);
+	parse_fees(t, p, errs);
+	parse_fee_prices(t, p, errs);
+	parse_account_fees(t, p, errs);
+	parse_minimums(t, p, errs);
+	parse_rentals(t, p, errs);
 	if (errs->n > 0) {
 		tariff_free(t);
 		return NULL;
@@ -1346,6 +1715,7 @@ tariff_free(struct tariff *t)
 	for (int i = 0; i < t->naccounts; i++) {
 		free(t->accounts[i].id);
 		free(t->accounts[i].tzname);
+		free(t->accounts[i].name);
 	}
 	free(t->accounts);
 	for (int i = 0; i < t->nzones; i++)
@@ -1358,6 +1728,19 @@ tariff_free(struct tariff *t)
 		free(t->bundles[i].name);
 	free(t->bundles);
 	free(t->subs);
+	for (int i = 0; i < t->nfees; i++) {
+		free(t->fees[i].name);
+		free(t->fees[i].description);
+		free(t->fees[i].steps);
+	}
+	free(t->fees);
+	free(t->holdings);
+	free(t->minimums);
+	for (int i = 0; i < t->nrentals; i++)
+		free(t->rentals[i].number);
+	free(t->rentals);
+	free(t->invoice_prefix);
+	free(t->credit_prefix);
 	free(t->nodes);
 	pcre2_match_data_free(t->md);
 	free(t);
@@ -1401,6 +1784,88 @@ tariff_subscriptions(const struct tariff *t, int account, int *first)
 	for (hi = lo; hi < t->nsubs && t->subs[hi].account == account; hi++)
 		;
 	return hi - lo;
+}
+
+/* The run of rows of `account` in an array sorted by account first; each
+ * element starts with its int account (holding, minimum, rental). */
+static int
+run_of(const void *arr, int n, size_t size, int account, int *first)
+{
+	int lo = 0, hi = n, end;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (*(const int *)((const char *)arr + (size_t)mid * size) < account)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	for (end = lo; end < n && *(const int *)((const char *)arr + (size_t)end * size) ==
+	    account; end++)
+		;
+	return end - lo;
+}
+
+int
+tariff_holdings(const struct tariff *t, int account, int *first)
+{
+	return run_of(t->holdings, t->nholdings, sizeof *t->holdings, account, first);
+}
+
+int
+tariff_minimums(const struct tariff *t, int account, int *first)
+{
+	return run_of(t->minimums, t->nminimums, sizeof *t->minimums, account, first);
+}
+
+int
+tariff_rentals(const struct tariff *t, int account, int *first)
+{
+	return run_of(t->rentals, t->nrentals, sizeof *t->rentals, account, first);
+}
+
+int
+tariff_account_tax_rate(const struct tariff *t, int account)
+{
+	int r = t->accounts[account].tax_rate;
+
+	return r >= 0 ? r : t->tax_rate;
+}
+
+int
+tariff_minimums_kept(const struct tariff *old, const struct tariff *new,
+    struct tariff_errors *errs)
+{
+	int missing = 0;
+
+	for (int i = 0; i < old->nminimums; i++) {
+		const struct minimum *m = &old->minimums[i];
+		const char *id = old->accounts[m->account].id;
+		int a = tariff_account(new, id), first, n = a < 0 ? 0 :
+		    tariff_minimums(new, a, &first), found = 0;
+
+		for (int k = 0; k < n && !found; k++) {
+			const struct minimum *x = &new->minimums[first + k];
+
+			found = x->annual == m->annual && x->from == m->from &&
+			    x->amount == m->amount && x->rate == m->rate;
+		}
+		if (!found) {
+			char amt[32], rate[32];
+
+			money_format(m->amount, old->currency_decimals, amt);
+			money_format(m->rate, old->currency_decimals, rate);
+			perr(errs, TF_MINIMUMS, 0, NULL, "the %s minimum of \"%s\" from %04d-%02d-%02d "
+			    "(%s at %s) of the current version is missing: a minimum's history "
+			    "may grow, not be rewritten (add a row to change it)",
+			    m->annual ? "annual" : "monthly", id, m->from / 10000,
+			    m->from / 100 % 100, m->from % 100, amt, rate);
+			missing++;
+		}
+	}
+	return missing;
 }
 
 int

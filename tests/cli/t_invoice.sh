@@ -1,0 +1,165 @@
+# Invoicing (tally-invoice(1)): fees in graduated steps, proration by days,
+# add-ons on their activation day and anniversary, minimum spend true-ups,
+# rented numbers, 10% included and 8% excluded tax with half-unit rounding,
+# gapless numbers through a kill, a late CDR after issue, void and credit.
+# The scenario is tests/cli/invoice.scenario; every expected figure in
+# tests/cli/invoice.expect was worked out by hand from the man pages
+# (tests/cli/invoice.expect.notes), not taken from tally's output.
+. tests/cli/lib.sh
+
+line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"ANSWERED","DOCUMENTATION","%s",""\n'
+# cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY: answered at once
+cdr() {
+	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
+	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "$5"
+}
+ON=0901234567
+OFF=0281234567
+CN=+862112345678
+{
+	cdr L1   $ON  "2026-11-05 10:00:00" 120 l1-1
+	cdr L1   $OFF "2026-11-06 10:00:00" 61 l1-2
+	cdr HALF $ON  "2026-11-07 10:00:00" 10 half-1
+	cdr BN   $ON  "2026-11-12 10:00:00" 1800 bn-1
+} >"$T/vn.csv"
+cdr L1 $OFF "2026-11-28 10:00:00" 30 l1-late >"$T/late.csv"
+{
+	cdr C1 $CN "2026-11-10 10:00:00" 720 c1-1
+	cdr C2 $CN "2026-11-12 10:00:00" 6000 c2-1
+	cdr C3 $CN "2026-11-13 10:00:00" 5025 c3-1
+} >"$T/cn.csv"
+vn() { tally-ingest --source vn --format asterisk --tz Asia/Ho_Chi_Minh \
+	--numbering tariffs/numbering/vn.csv "$@" >/dev/null 2>&1; }
+cn() { tally-ingest --source cn --format asterisk --tz Asia/Shanghai \
+	--numbering tariffs/numbering/cn.csv "$@" >/dev/null 2>&1; }
+
+# One document in the form of invoice.expect, from tally-export's JSON.
+doc() {
+	tally-export --invoice "$1" --format json | jq -r '
+	"\(.number) \(.account) \(.period) subtotal=\(.subtotal) tax=\(.tax) total=\(.total) previous=\(.previous_balance) payments=\(.payments) due=\(.amount_due)",
+	([.lines[] | "  \(.kind) qty=\(.quantity) unit=\(.unit_price) amount=\(.amount) rate=\(.tax_rate) tax=\(.tax) net=\(.net)"] | sort | .[])'
+}
+docs() { for x in $(tally-invoice list | awk '$1 != "draft" { print $1 }' | sort); do doc "$x"; done; }
+
+fresh_db
+run 0 "the VN invoice package validates" tally-tariff validate tests/cli/invoice-vn
+run 0 "the CN invoice package validates" tally-tariff validate tests/cli/invoice-cn
+tally-tariff load tests/cli/invoice-vn >/dev/null
+tally-tariff load tests/cli/invoice-cn >/dev/null
+vn "$T/vn.csv"
+cn "$T/cn.csv"
+run 0 "the calls rate" tally-rate
+run 0 "a deposit is recorded" tally-account deposit C1 200 --date 2026-10-20
+run 0 "a rent payment is recorded for its number" \
+	tally-account pay C4 108 --date 2026-07-28 --for +864001234567
+tally-account pay C4 108 --date 2026-09-15 --for +864001234567 >/dev/null
+run 1 "a payment for a number the account does not rent is refused" \
+	tally-account pay C1 10 --for +864009999999
+contains "... naming the number" "$T/err" 'rents no number "+864009999999"'
+run 1 "a payment to an unknown account is refused" tally-account pay NOPE 10
+run 2 "a payment in fractions of a dong is refused" tally-account pay L1 0.5x
+
+# 2. C4's rental, month by month
+for p in 2026-07 2026-08 2026-09 2026-10; do
+	tally-invoice close --period $p --account C4 >/dev/null 2>&1
+	tally-invoice issue --period $p --account C4 >/dev/null 2>&1
+done
+check "four rental months issued for C4" "icn-000001 icn-000002 icn-000003 icn-000004" \
+	"$(tally-invoice list --account C4 | awk '{ printf "%s%s", s, $1; s = " " }')"
+
+# 3-4. November: drafts, a kill between numbering and commit, then the issue
+run 0 "November closes" tally-invoice close --period 2026-11
+contains "close counts the drafts" "$T/out" "closed 2026-11: 12 drafts with 7 calls, 0 already issued"
+state() { sqlite3 "$TALLY_DB" "SELECT count(*), sum(last) FROM sequence; SELECT count(*) FROM ledger;
+	SELECT count(*) FROM invoice WHERE status = 'draft'" | paste -sd'|'; }
+before=$(state)
+TALLY_FAULT=issue-before-commit tally-invoice issue --period 2026-11 >/dev/null 2>&1
+check "issue killed between numbering and commit dies by SIGKILL" 137 "$?"
+check "the kill leaves no number taken and no invoice issued (12 drafts still drafts)" \
+	"1|4|7|12" "$before"
+check "... exactly as before the issue" "$before" "$(state)"
+run 0 "the issue after the kill" tally-invoice issue --period 2026-11
+contains "... numbers every draft, per issuer, with no gap" "$T/out" "issued 12 invoices: icn-000005 to ivn-000008"
+check "numbers are gapless and unique per issuer" "icn 8 8 8|ivn 8 8 8" \
+	"$(sqlite3 "$TALLY_DB" "SELECT issuer, count(*), count(DISTINCT number), max(CAST(substr(number, -6) AS INTEGER)) FROM invoice WHERE kind = 'invoice' AND number IS NOT NULL GROUP BY issuer" | tr '|' ' ' | paste -sd'|')"
+
+# 5. the late call: rated, on no issued invoice, and November stays as issued
+vn "$T/late.csv"
+tally-rate >/dev/null 2>&1
+frozen=$(sqlite3 "$TALLY_DB" "SELECT group_concat(amount) FROM (SELECT r.amount FROM rating r JOIN cdr c ON c.id = r.cdr_id WHERE c.account = 'L1' ORDER BY c.start_ts)")
+check "the late call is rated (900 dong) and the issued ones keep their charges" \
+	"1000000000,1800000000,900000000" "$frozen"
+run 0 "closing an issued period again" tally-invoice close --period 2026-11
+contains "... changes nothing" "$T/out" "closed 2026-11: 0 drafts with 0 calls, 12 already issued"
+
+# 6. December for L1 (the late call as prior-period usage), H6 and C1
+for a in L1 H6 C1; do tally-invoice close --period 2026-12 --account $a >/dev/null 2>&1; done
+run 0 "December issues" tally-invoice issue --period 2026-12
+contains "... three invoices" "$T/out" "issued 3 invoices: icn-000009 to ivn-000010"
+
+# a stale draft is refused: close, a payment, then issue
+tally-invoice close --period 2027-01 --account L1 >/dev/null 2>&1
+tally-account pay L1 100000 --date 2026-12-20 >/dev/null
+run 1 "a draft closed before a ledger change is not issued" tally-invoice issue --period 2027-01
+contains "... and says to close again" "$T/err" "close the period again; nothing issued"
+sqlite3 "$TALLY_DB" "DELETE FROM ledger WHERE account = 'L1' AND kind = 'payment'"
+tally-invoice close --period 2027-01 --account L1 >/dev/null 2>&1
+sqlite3 "$TALLY_DB" "DELETE FROM invoice_line WHERE invoice_id IN (SELECT id FROM invoice WHERE status = 'draft'); DELETE FROM invoice_tax WHERE invoice_id IN (SELECT id FROM invoice WHERE status = 'draft'); DELETE FROM invoice WHERE status = 'draft'"
+
+# 7. void Q5's November invoice, close November again, issue the replacement
+run 0 "void an issued invoice" tally-invoice void ivn-000006 --reason "wrong hotline count" --date 2026-12-10
+contains "... makes a credit note" "$T/out" "credit note ivn-CN-000001 for ivn-000006 (void)"
+run 1 "voiding it twice is refused" tally-invoice void ivn-000006 --reason again --date 2026-12-10
+contains "... it is void" "$T/err" "invoice ivn-000006 is void, not issued"
+run 0 "November closes again after the void" tally-invoice close --period 2026-11
+contains "... with one new draft, for Q5" "$T/out" "closed 2026-11: 1 drafts with 0 calls, 11 already issued"
+tally-invoice issue --period 2026-11 >/dev/null 2>&1
+
+docs >"$T/docs"
+if diff -u tests/cli/invoice.expect "$T/docs" >"$T/diff"; then
+	ok "every invoice and credit note is as worked out by hand (tests/cli/invoice.expect)"
+else
+	not_ok "every invoice and credit note is as worked out by hand" "$(head -60 "$T/diff")"
+fi
+
+# lines, tax and totals add up as printed in every document
+sums=$(for x in $(tally-invoice list | awk '$1 != "draft" { print $1 }'); do
+	tally-export --invoice "$x" --format json | jq -r '
+	def m: gsub("\\."; "") | tonumber;
+	[([.lines[].net | m] | add) == (.subtotal | m), ([.lines[].tax | m] | add) == (.tax | m),
+	 ([.taxes[].amount | m] | add) == (.tax | m), (.subtotal | m) + (.tax | m) == (.total | m)]
+	| all'; done | sort -u)
+check "in every document the lines add up to the subtotal and tax, and subtotal + tax = total" true "$sums"
+
+# a partial credit, and one larger than what is left
+run 0 "a partial credit note" tally-invoice credit icn-000007 --amount 2.50 --reason "call dropped" --date 2026-12-05
+check "... taxed at the invoice's 8%" "-2.50 -0.20 -2.70" \
+	"$(tally-export --invoice icn-CN-000001 --format json | jq -r '"\(.subtotal) \(.tax) \(.total)"')"
+run 1 "a credit beyond what the invoice has left is refused" \
+	tally-invoice credit icn-000007 --amount 10.40 --reason more --date 2026-12-05
+contains "... saying how much is left" "$T/err" "a credit of 11.23 is more than the 10.87 invoice icn-000007 has left"
+
+# the ledger and balances
+check "C1's balance: deposit 200, November 129.60 and December 345.60" "-275.20" \
+	"$(tally-account list --reseller icn | awk '$1 == "C1" { print $NF }')"
+run 0 "export as CSV" tally-export --invoice ivn-000002 --format csv
+contains "... has the 6-hotline total" "$T/out" "field,total,524000"
+contains "... and its VAT backed out" "$T/out" "tax,10,included,476364,47636"
+run 1 "export of an unknown number" tally-export --invoice nope --format json
+
+# the minimum adjustment rule (tally-tariff(5), minimums.csv)
+mkpkg() { rm -rf "$T/pkg"; cp -r tests/cli/invoice-cn "$T/pkg"; printf '%s\n' "$@" >>"$T/pkg/minimums.csv"; }
+mkpkg "C3,monthly,100,0.30,2026-01-01" "C3,monthly,50,0.15,2026-06-01"
+run 0 "a minimum lowered with its rate in proportion (100 at 0.30 -> 50 at 0.15)" tally-tariff validate "$T/pkg"
+mkpkg "C3,monthly,100,0.30,2026-01-01" "C3,monthly,150,0.30,2026-06-01"
+run 0 "a minimum raised at any time" tally-tariff validate "$T/pkg"
+mkpkg "C3,monthly,100,0.30,2026-01-01" "C3,monthly,40,0.15,2026-06-01"
+run 1 "a minimum lowered more than in proportion is refused" tally-tariff validate "$T/pkg"
+contains "... naming the least allowed" "$T/err" 'minimums.csv:5:amount: account "C3": with the rate lowered from 0.30 to 0.15 the monthly minimum may fall from 100.00 to no less than 50.00'
+mkpkg "C3,monthly,100,0.30,2026-01-01" "C3,monthly,50,0.30,2026-06-01"
+run 1 "a minimum lowered without a lower rate is refused" tally-tariff validate "$T/pkg"
+contains "... saying so" "$T/err" "may not fall from 100.00 to 50.00 without a lower rate"
+mkpkg
+sed -i '/^C2,annual/d' "$T/pkg/minimums.csv"
+run 1 "a new version that drops a minimum row is not loaded" tally-tariff load "$T/pkg"
+contains "... naming the row" "$T/err" 'the annual minimum of "C2" from 2025-12-01 (1200.00 at 0.10) of the current version is missing'

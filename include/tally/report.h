@@ -43,6 +43,11 @@ int report_usage(struct store *s, FILE *out, enum report_format fmt,
 int report_bundles(struct store *s, FILE *out, enum report_format fmt,
     const char *period, const char *account, const char *reseller, struct terr *e);
 
+/* Accounts of the current tariffs with their ledger balance (tally-account(1)),
+ * those below `below` only when it is not NULL; one reseller when not NULL. */
+int report_balances(struct store *s, FILE *out, enum report_format fmt,
+    const money *below, const char *reseller, struct terr *e);
+
 /* CDRs that could not be rated, and why. */
 int report_unrated(struct store *s, FILE *out, enum report_format fmt,
     const char *period, struct terr *e);

@@ -23,6 +23,8 @@ usage(FILE *out)
 	    "       tally-report [--db FILE] bundles --period YYYY-MM [--account ID]\n"
 	    "                    [--reseller R] [--format text|csv|json]\n"
 	    "       tally-report [--db FILE] unrated [--period YYYY-MM] [--format text|csv]\n"
+	    "       tally-report [--db FILE] balances [--below AMOUNT] [--reseller R]\n"
+	    "                    [--format text|csv|json]\n"
 	    "       tally-report --help | --version\n");
 }
 
@@ -32,7 +34,7 @@ check_args(const char *name, enum report_format fmt, long long batch,
     const char *period, const char *account, const char *reseller)
 {
 	static const char *const names[] = { "reconcile", "rejects", "usage", "bundles",
-		"unrated" };
+		"unrated", "balances" };
 	int by_account = strcmp(name, "usage") == 0 || strcmp(name, "bundles") == 0;
 	struct civil c;
 	int known = 0;
@@ -41,12 +43,20 @@ check_args(const char *name, enum report_format fmt, long long batch,
 		known |= strcmp(name, names[i]) == 0;
 	if (!known) {
 		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile, rejects, "
-		    "usage, bundles or unrated\n", progname, name);
+		    "usage, bundles, unrated or balances\n", progname, name);
 		return -1;
 	}
 	if (batch != 0 && strcmp(name, "rejects") != 0) {
 		fprintf(stderr, "%s: --batch goes with rejects\n", progname);
 		return -1;
+	}
+	if (strcmp(name, "balances") == 0) {
+		if (account || period) {
+			fprintf(stderr, "%s: balances takes --below, --reseller and --format\n",
+			    progname);
+			return -1;
+		}
+		return 0;
 	}
 	if ((account || reseller) && !by_account) {
 		fprintf(stderr, "%s: --account and --reseller go with usage and bundles\n",
@@ -82,6 +92,7 @@ main(int argc, char **argv)
 		{ "period", required_argument, NULL, 'p' },
 		{ "account", required_argument, NULL, 'a' },
 		{ "reseller", required_argument, NULL, 'r' },
+		{ "below", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -90,6 +101,8 @@ main(int argc, char **argv)
 	const char *period = NULL, *account = NULL, *reseller = NULL;
 	enum report_format fmt = REPORT_TEXT;
 	long long batch = 0;
+	money below = 0;
+	int has_below = 0;
 	struct store *s;
 	struct terr e;
 	char *end;
@@ -117,6 +130,14 @@ main(int argc, char **argv)
 		case 'p': period = optarg; break;
 		case 'a': account = optarg; break;
 		case 'r': reseller = optarg; break;
+		case 'B':
+			if (money_parse(optarg, &below) != 0) {
+				fprintf(stderr, "%s: --below %s: expected an amount\n", progname,
+				    optarg);
+				return 2;
+			}
+			has_below = 1;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tally-report %s\n", TALLY_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -129,6 +150,10 @@ main(int argc, char **argv)
 	name = argv[optind];
 	if (check_args(name, fmt, batch, period, account, reseller) != 0)
 		return 2;
+	if (has_below && strcmp(name, "balances") != 0) {
+		fprintf(stderr, "%s: --below goes with balances\n", progname);
+		return 2;
+	}
 	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
@@ -141,6 +166,8 @@ main(int argc, char **argv)
 		rc = report_usage(s, stdout, fmt, period, account, reseller, &e);
 	else if (strcmp(name, "bundles") == 0)
 		rc = report_bundles(s, stdout, fmt, period, account, reseller, &e);
+	else if (strcmp(name, "balances") == 0)
+		rc = report_balances(s, stdout, fmt, has_below ? &below : NULL, reseller, &e);
 	else
 		rc = report_unrated(s, stdout, fmt, period, &e);
 	store_close(s);

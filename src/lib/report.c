@@ -3,6 +3,7 @@
 #include "tally/money.h"
 #include "tally/timefmt.h"
 
+#include "tally/ratejob.h"
 #include "tally/report.h"
 
 int
@@ -498,4 +499,58 @@ report_bundles(struct store *s, FILE *out, enum report_format fmt, const char *p
 		}
 	}
 	return rc < 0 ? -1 : 0;
+}
+
+/* ---- balances ----------------------------------------------------------- */
+
+int
+report_balances(struct store *s, FILE *out, enum report_format fmt, const money *below,
+    const char *reseller, struct terr *e)
+{
+	struct tariff_set ts;
+	int n = 0;
+
+	if (tariff_set_load(s, &ts, e) != 0) {
+		tariff_set_release(&ts);
+		return -1;
+	}
+	if (fmt == REPORT_CSV)
+		fputs("account,reseller,currency,balance\n", out);
+	else if (fmt == REPORT_JSON)
+		fputs("{\"balances\": [", out);
+	else
+		fprintf(out, "%-16s %-16s %-8s %16s\n", "account", "reseller", "currency",
+		    "balance");
+	for (int i = 0; i < ts.nacct; i++) {
+		const struct tariff *t = ts.t[ts.acct[i].t];
+		const char *id = ts.acct[i].id;
+		char bal[32];
+		money b;
+
+		if (reseller && strcmp(reseller, t->reseller) != 0)
+			continue;
+		if (store_ledger_sum(s, id, NULL, NULL, 0, &b, e) != 0) {
+			tariff_set_release(&ts);
+			return -1;
+		}
+		if (below && b >= *below)
+			continue;
+		money_format(b, t->currency_decimals, bal);
+		if (fmt == REPORT_CSV) {
+			report_csv_field(out, id, strlen(id));
+			fprintf(out, ",%s,%s,%s\n", t->reseller, t->currency, bal);
+		} else if (fmt == REPORT_JSON) {
+			/* ids and reseller names are of A-Z a-z 0-9 _ . -: nothing to escape */
+			fprintf(out, "%s\n  {\"account\": \"%s\", \"reseller\": \"%s\", "
+			    "\"currency\": \"%s\", \"balance\": \"%s\"}", n ? "," : "", id,
+			    t->reseller, t->currency, bal);
+		} else {
+			fprintf(out, "%-16s %-16s %-8s %16s\n", id, t->reseller, t->currency, bal);
+		}
+		n++;
+	}
+	if (fmt == REPORT_JSON)
+		fputs("\n]}\n", out);
+	tariff_set_release(&ts);
+	return 0;
 }

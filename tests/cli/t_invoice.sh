@@ -163,3 +163,11 @@ mkpkg
 sed -i '/^C2,annual/d' "$T/pkg/minimums.csv"
 run 1 "a new version that drops a minimum row is not loaded" tally-tariff load "$T/pkg"
 contains "... naming the row" "$T/err" 'the annual minimum of "C2" from 2025-12-01 (1200.00 at 0.10) of the current version is missing'
+
+# tally-report balances: C1 -275.20 (see above), C4 -108.00, the VND accounts owe their invoices
+run 0 "the balances report" tally-report balances --below 0 --reseller icn --format csv
+check "... lists the icn accounts below 0 with their balances" \
+	"account,reseller,currency,balance|C1,icn,CNY,-275.20|C2,icn,CNY,-1296.00|C3,icn,CNY,-10.87|C4,icn,CNY,-108.00" \
+	"$(paste -sd'|' "$T/out")"
+run 0 "a threshold below every balance lists none" tally-report balances --below -5000 --reseller icn
+check "... but the header" 1 "$(wc -l <"$T/out")"

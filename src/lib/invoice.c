@@ -170,7 +170,8 @@ by_ugroup(const void *a, const void *b)
 static int
 usage_lines(struct usage *u, int tax_rate, int tax_included, struct bill_lines *out)
 {
-	qsort(u->g, (size_t)u->ng, sizeof *u->g, by_ugroup);
+	if (u->ng > 1)
+		qsort(u->g, (size_t)u->ng, sizeof *u->g, by_ugroup);
 	for (int i = 0; i < u->ng; i++) {
 		const struct ugroup *g = &u->g[i];
 		int prior = strcmp(g->period, u->period) < 0;
@@ -555,7 +556,7 @@ fail:
 
 struct found {
 	struct invoice_row r;
-	char strs[8][256];
+	char strs[16][256];
 	int n;
 };
 
@@ -563,27 +564,19 @@ static int
 on_found(const struct invoice_row *r, void *arg)
 {
 	struct found *f = arg;
+	const char **fld[] = { &f->r.kind, &f->r.number, &f->r.status, &f->r.issuer,
+		&f->r.account, &f->r.name, &f->r.period, &f->r.first_day, &f->r.last_day,
+		&f->r.date, &f->r.currency, &f->r.prefix, &f->r.credit_prefix, &f->r.reason,
+		&f->r.refers_number };
 
 	if (f->n++ > 0)
 		return 0;
+	/* the row's strings live only during the walk: keep every one */
 	f->r = *r;
-	/* keep what is used after the walk */
-	tally_strlcpy(f->strs[0], r->issuer, 256);
-	tally_strlcpy(f->strs[1], r->account, 256);
-	tally_strlcpy(f->strs[2], r->period, 256);
-	tally_strlcpy(f->strs[3], r->currency, 256);
-	tally_strlcpy(f->strs[4], r->credit_prefix, 256);
-	tally_strlcpy(f->strs[5], r->status, 256);
-	tally_strlcpy(f->strs[6], r->name, 256);
-	tally_strlcpy(f->strs[7], r->number ? r->number : "", 256);
-	f->r.issuer = f->strs[0];
-	f->r.account = f->strs[1];
-	f->r.period = f->strs[2];
-	f->r.currency = f->strs[3];
-	f->r.credit_prefix = f->strs[4];
-	f->r.status = f->strs[5];
-	f->r.name = f->strs[6];
-	f->r.number = f->strs[7];
+	for (size_t i = 0; i < sizeof fld / sizeof *fld; i++) {
+		tally_strlcpy(f->strs[i], *fld[i] ? *fld[i] : "", sizeof f->strs[i]);
+		*fld[i] = f->strs[i];
+	}
 	return 0;
 }
 

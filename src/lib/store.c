@@ -236,7 +236,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 enum stmt {
 	S_BATCH_FIND, S_BATCH_ADD, S_BATCH_COUNTS, S_CDR_ADD, S_CDR_FIND,
 	S_REJECT_ADD, S_DUP_ADD, S_TARIFF_FIND, S_RATING_PUT, S_PIECE_ADD,
-	S_WORK_ADD, S_WORK_GROUP, S_FROZEN, S_NSTMT
+	S_WORK_ADD, S_WORK_GROUP, S_FROZEN, S_INVOICE_CDR, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -270,6 +270,7 @@ static const char *const stmt_sql[S_NSTMT] = {
 	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2",
 	[S_FROZEN] = "SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
 	    " WHERE ic.cdr_id = ?1 AND i.status = 'issued'",
+	[S_INVOICE_CDR] = "INSERT INTO invoice_cdr (cdr_id, invoice_id) VALUES (?1, ?2)",
 };
 
 struct store {
@@ -1622,12 +1623,13 @@ store_invoice_add(struct store *s, const struct invoice_row *r,
 int
 store_invoice_add_cdr(struct store *s, int64_t invoice, int64_t cdr, struct terr *e)
 {
-	char a[24], b[24];
+	sqlite3_stmt *st = stmt(s, S_INVOICE_CDR, e);
 
-	snprintf(a, sizeof a, "%lld", (long long)cdr);
-	snprintf(b, sizeof b, "%lld", (long long)invoice);
-	return run_sql(s, "INSERT INTO invoice_cdr (cdr_id, invoice_id) VALUES (?1, ?2)",
-	    NULL, e, 2, a, b);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, cdr);
+	sqlite3_bind_int64(st, 2, invoice);
+	return step_done(s, st, "add an invoice's call", e);
 }
 
 int

@@ -76,7 +76,7 @@ tally-rate >/dev/null 2>&1
 run 0 "unrated report" tally-report unrated --format csv
 contains "unrated with its reason" "$T/out" '|2026-11-20 09:01:00,newco,2026-11-20T02:00:00Z,+84901234567,"unknown account ""newco"""'
 cp -r "$T/dearer" "$T/v3"
-printf 'newco,hotline,Asia/Ho_Chi_Minh,2025-01-01\n' >>"$T/v3/accounts.csv"
+printf 'newco,hotline,Asia/Ho_Chi_Minh,2025-01-01,\n' >>"$T/v3/accounts.csv"
 tally-tariff load "$T/v3" >/dev/null
 run 0 "rate after the tariff learns the account" tally-rate
 check "nothing unrated any more" 1 "$(tally-report unrated --format csv | wc -l)"

@@ -11,7 +11,7 @@ cp -r tariffs/vn-hotline "$T/bad"
 sed -i 's/^currency,VND/currency,VNX/' "$T/bad/package.csv"
 printf 'tollfree,+841800,the same prefix again,100,,6,6,,,2026-06-01,\n' >>"$T/bad/rates.csv"
 printf 'nosuch,onnet,free\n' >>"$T/bad/plan_classes.csv"
-printf 'newco,hotline,Asia/Ho_Chi_Minh,2026-13-01\n' >>"$T/bad/accounts.csv"
+printf 'newco,hotline,Asia/Ho_Chi_Minh,2026-13-01,\n' >>"$T/bad/accounts.csv"
 run 1 "validate a broken package exits 1" tally-tariff validate "$T/bad"
 contains "unknown currency, with file:line:column" "$T/err" \
     "package.csv:$(grep -n '^currency' "$T/bad/package.csv" | cut -d: -f1):value: unknown currency \"VNX\""
@@ -30,7 +30,7 @@ contains "same content is not a new version" "$T/out" "already loaded as version
 
 # Another reseller's package that lists one of mobi-bl's accounts.
 cp -r tariffs/cn-400 "$T/thief"
-printf 'hcm-sales,annual-010,Asia/Shanghai,2026-01-01\n' >>"$T/thief/accounts.csv"
+printf 'hcm-sales,annual-010,Asia/Shanghai,2026-01-01,\n' >>"$T/thief/accounts.csv"
 run 1 "a package touching another reseller's account is refused" tally-tariff load "$T/thief"
 contains "refusal names the account and its owner" "$T/err" "account hcm-sales belongs to reseller mobi-bl, not qiaohao-400; nothing loaded"
 check "refused load stored nothing" 1 "$(sqlite3 "$TALLY_DB" 'SELECT count(*) FROM tariff_version')"

@@ -23,7 +23,7 @@ run 2 "ingest bad --key" tally-ingest --source a --format kamailio --key colour=
 run 2 "ingest missing numbering file" tally-ingest --source a --format asterisk --numbering /nonexistent.csv samples/asterisk
 contains "missing numbering file is named" "$T/err" "/nonexistent.csv"
 check "no store created by a usage error" "absent" "$([ -e "$TALLY_DB" ] && echo present || echo absent)"
-run 2 "report unknown name" tally-report balances
+run 2 "report unknown name" tally-report bogus
 run 2 "report bad format" tally-report reconcile --format pdf
 run 2 "report --batch with reconcile" tally-report reconcile --batch 1
 

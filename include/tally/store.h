@@ -304,6 +304,8 @@ int store_each_invoice_line(struct store *s, int64_t invoice,
     int (*fn)(const struct bill_line *, void *), void *arg, struct terr *e);
 int store_each_invoice_tax(struct store *s, int64_t invoice,
     int (*fn)(const struct bill_taxgroup *, void *), void *arg, struct terr *e);
+/* Does a draft charge a call or a ref that an issued invoice holds?  1, 0, -1. */
+int store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e);
 /* Is `ref` charged by a line of an issued invoice?  1, 0, -1. */
 int store_ref_charged(struct store *s, const char *ref, struct terr *e);
 

@@ -93,8 +93,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (amount && (money_parse(amount, &m) != 0 || m <= 0)) {
-		fprintf(stderr, "%s: --amount %s: expected an amount greater than 0\n", progname,
+	/* fen at most: the invoice's currency is checked against it too */
+	if (amount && (money_parse(amount, &m) != 0 || m <= 0 || m % 10000 != 0)) {
+		fprintf(stderr, "%s: --amount %s: expected an amount greater than 0, at most 2 decimals\n", progname,
 		    amount);
 		return 2;
 	}

@@ -227,7 +227,7 @@ monthly_fee(const struct tariff *t, int account, int fi, const struct holding *h
 	}
 	if (peak == 0)
 		return 0;
-	snprintf(ref, sizeof ref, "fee:%s:%d", f->name, first);
+	snprintf(ref, sizeof ref, "fee:%s:%s:%d", t->accounts[account].id, f->name, first);
 	if (!f->prorate_days)
 		return step_lines(t, account, f, 0, peak, "", ref, out);
 
@@ -302,7 +302,8 @@ charge:
 			bill_date_text(day, dt);
 			snprintf(when, sizeof when, " (%s %s)", f->charge == FEE_ANNUAL ?
 			    "year from" : "on", dt);
-			snprintf(ref, sizeof ref, "fee:%s:%d:%d", f->name, h[k].line, day);
+			snprintf(ref, sizeof ref, "fee:%s:%s:%d:%d", t->accounts[account].id, f->name,
+			    h[k].line, day);
 			if (step_lines(t, account, f, held_before(h, k, day), h[k].quantity,
 			    when, ref, out) != 0)
 				return -1;

@@ -355,6 +355,19 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 		}
 		rc = -1;
 	}
+	/* fees and rents charged already (an issued invoice of another period
+	 * after a billing-day change) are not charged again */
+	for (int i = 0; i < lines.n; i++) {
+		int charged;
+
+		if (lines.v[i].ref[0] == '\0' || lines.v[i].kind == BL_BUNDLE)
+			continue;
+		if ((charged = store_ref_charged(s, lines.v[i].ref, e)) < 0)
+			goto out;
+		if (charged)
+			memmove(&lines.v[i], &lines.v[i + 1], (size_t)(lines.n-- - i - 1) *
+			    sizeof *lines.v), i--;
+	}
 	if (minimum_lines(&c, first, end, &lines) != 0)
 		goto out;
 	if (lines.n == 0) {
@@ -529,6 +542,16 @@ invoice_issue(struct store *s, const char *period, const char *account,
 			rc = 1;
 			goto fail;
 		}
+		/* a draft closed before another one of its calls or charges was
+		 * issued would bill them twice */
+		if ((rc = store_invoice_overlaps(s, x->id, e)) != 0) {
+			if (rc > 0)
+				terr_set(e, "the draft of %s for %s charges calls or fees that another "
+				    "invoice issued since: close the period again; nothing issued",
+				    period, x->account);
+			goto fail;
+		}
+		rc = -1;
 		if (store_sequence_next(s, x->issuer, "invoice", &seq, e) != 0)
 			goto fail;
 		snprintf(number, sizeof number, "%s%06lld", x->prefix, (long long)seq);
@@ -771,6 +794,17 @@ invoice_credit(struct store *s, const char *number, money amount, const char *re
 	if ((rc = find_issued(s, number, &f, &left, e)) != 0)
 		goto fail;
 	rc = -1;
+	{
+		money unit = 1;
+
+		for (int i = f.r.decimals; i < 6; i++)
+			unit *= 10;
+		if (amount % unit != 0) {
+			terr_set(e, "the amount has more decimals than %s", f.r.currency);
+			rc = 1;
+			goto fail;
+		}
+	}
 	if (store_each_invoice_tax(s, f.r.id, on_tax, &inv, e) != 0)
 		goto fail;
 	if (inv.ng != 1) {

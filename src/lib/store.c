@@ -2010,3 +2010,21 @@ store_each_ledger(struct store *s, const char *account,
 	}
 	return walk_end(s, st, rc, stop, "list the ledger", e);
 }
+
+int
+store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e)
+{
+	char a[24];
+	int64_t n;
+
+	snprintf(a, sizeof a, "%lld", (long long)invoice);
+	if (run_sql(s, "SELECT (SELECT count(*) FROM invoice_cdr ic JOIN invoice_cdr o ON"
+	    " o.cdr_id = ic.cdr_id AND o.invoice_id <> ic.invoice_id JOIN invoice i ON i.id ="
+	    " o.invoice_id AND i.status = 'issued' WHERE ic.invoice_id = CAST(?1 AS INTEGER))"
+	    " + (SELECT count(*) FROM invoice_line l JOIN invoice_line o ON o.ref = l.ref AND"
+	    " o.invoice_id <> l.invoice_id JOIN invoice i ON i.id = o.invoice_id AND i.status ="
+	    " 'issued' AND i.kind = 'invoice' WHERE l.invoice_id = CAST(?1 AS INTEGER) AND"
+	    " l.ref <> '')", &n, e, 1, a) != 0)
+		return -1;
+	return n > 0;
+}

@@ -171,3 +171,22 @@ check "... lists the icn accounts below 0 with their balances" \
 	"$(paste -sd'|' "$T/out")"
 run 0 "a threshold below every balance lists none" tally-report balances --below -5000 --reseller icn
 check "... but the header" 1 "$(wc -l <"$T/out")"
+
+# a later period closed before an earlier one is issued: the call is on
+# both drafts, and the second issue is refused rather than bill it twice
+cdr C3 $CN "2027-01-05 10:00:00" 60 c3-jan >"$T/jan.csv"
+cn "$T/jan.csv"
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2027-01 --account C3 >/dev/null 2>&1
+tally-invoice close --period 2027-02 --account C3 >/dev/null 2>&1
+run 0 "January issues" tally-invoice issue --period 2027-01 --account C3
+run 1 "February's draft, holding January's call too, is refused" \
+	tally-invoice issue --period 2027-02 --account C3
+contains "... saying to close again" "$T/err" "charges calls or fees that another invoice issued since"
+tally-invoice close --period 2027-02 --account C3 >/dev/null 2>&1
+run 0 "closed again, February issues" tally-invoice issue --period 2027-02 --account C3
+check "each of C3's two calls is billed once" "2|2" "$(sqlite3 "$TALLY_DB" "SELECT count(*),
+	count(DISTINCT ic.cdr_id) FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id
+	JOIN cdr c ON c.id = ic.cdr_id WHERE i.status = 'issued' AND c.account = 'C3'")"
+run 2 "a credit in fractions of a fen is refused" \
+	tally-invoice credit icn-000007 --amount 0.004 --reason x --date 2026-12-05

@@ -52,6 +52,8 @@ int32_t bill_date_add_months(int32_t date, int months);
 int bill_days_between(int32_t from, int32_t to);	/* to - from */
 void bill_date_text(int32_t date, char out[11]);	/* "2026-11-30" */
 int bill_date_parse(const char *s, int32_t *out);	/* 0, or -1 */
+/* A tax rate in hundredths of a percent as text: 1000 -> "10", 550 -> "5.5". */
+void bill_rate_text(int rate, char out[16]);
 
 /* ---- charges ------------------------------------------------------------ */
 

@@ -35,5 +35,8 @@ int tz_to_utc(struct tz *z, const struct civil *local, int64_t *out);
 
 /* The wall-clock reading of instant t in the zone. */
 void tz_from_utc(struct tz *z, int64_t t, struct civil *out);
+/* The first instant of a local date: its midnight, or the first minute
+ * that happens where clocks skip midnight. */
+int64_t tz_day_start(struct tz *z, int year, int mon, int day);
 
 #endif

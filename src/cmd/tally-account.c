@@ -27,12 +27,6 @@ usage(FILE *out)
 	    "       tally-account --help | --version\n");
 }
 
-static void
-rate_text(int r, char out[16])
-{
-	snprintf(out, 16, r % 100 ? "%d.%02d%%" : "%d%%", r / 100, r % 100);
-}
-
 static int
 balance(struct store *s, const char *id, money *b, struct terr *e)
 {
@@ -53,8 +47,8 @@ list(struct store *s, const struct tariff_set *ts, const char *reseller, struct 
 		if (balance(s, a->id, &b, e) != 0)
 			return -1;
 		money_format(b, t->currency_decimals, bal);
-		rate_text(tariff_account_tax_rate(t, ts->acct[i].a), rate);
-		printf("%-16s %-12s %-12s %s %-20s day %-2d tax %-6s balance %s\n", a->id,
+		bill_rate_text(tariff_account_tax_rate(t, ts->acct[i].a), rate);
+		printf("%-16s %-12s %-12s %s %-20s day %-2d tax %5s%% balance %s\n", a->id,
 		    t->reseller, t->plans[a->plan].name, t->currency, a->tzname,
 		    a->billing_day, rate, bal);
 	}
@@ -72,10 +66,10 @@ show(struct store *s, const struct tariff *t, int ai, struct terr *e)
 	if (balance(s, a->id, &b, e) != 0)
 		return -1;
 	money_format(b, d, bal);
-	rate_text(tariff_account_tax_rate(t, ai), rate);
+	bill_rate_text(tariff_account_tax_rate(t, ai), rate);
 	bill_date_text(a->created, dt);
 	printf("account %s (%s)\nreseller %s, currency %s, zone %s\nplan %s, created %s, "
-	    "billing day %d, tax %s (prices %s tax)\nbalance %s\n", a->id,
+	    "billing day %d, tax %s%% (prices %s tax)\nbalance %s\n", a->id,
 	    a->name[0] ? a->name : "no name", t->reseller, t->currency, a->tzname,
 	    t->plans[a->plan].name, dt, a->billing_day, rate,
 	    t->tax_included ? "include" : "exclude", bal);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tally/billing.h"
 #include "tally/store.h"
 
 static const char *progname = "tally-export";
@@ -53,18 +54,6 @@ cstr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Tax rates are hundredths of a percent: 1000 -> "10", 550 -> "5.5". */
-static void
-rate_text(int r, char out[16])
-{
-	if (r % 100 == 0)
-		snprintf(out, 16, "%d", r / 100);
-	else if (r % 10 == 0)
-		snprintf(out, 16, "%d.%d", r / 100, r / 10 % 10);
-	else
-		snprintf(out, 16, "%d.%02d", r / 100, r % 100);
-}
-
 struct doc {
 	struct invoice_row r;
 	char strs[16][256];
@@ -100,7 +89,7 @@ on_line(const struct bill_line *l, void *arg)
 	money_format(l->amount, dec, amt);
 	money_format(l->tax, dec, tax);
 	money_format(l->net, dec, net);
-	rate_text(l->tax_rate, rate);
+	bill_rate_text(l->tax_rate, rate);
 	if (d->csv) {
 		fputs("line,", d->out);
 		cstr(d->out, bill_kind_name(l->kind));
@@ -127,7 +116,7 @@ on_tax(const struct bill_taxgroup *g, void *arg)
 
 	money_format(g->base, d->r.decimals, base);
 	money_format(g->tax, d->r.decimals, tax);
-	rate_text(g->rate, rate);
+	bill_rate_text(g->rate, rate);
 	if (d->csv)
 		fprintf(d->out, "tax,%s,%s,%s,%s\n", rate, g->included ? "included" : "excluded",
 		    base, tax);

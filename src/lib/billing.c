@@ -114,6 +114,17 @@ bill_date_parse(const char *s, int32_t *out)
 	return 0;
 }
 
+void
+bill_rate_text(int r, char out[16])
+{
+	if (r % 100 == 0)
+		snprintf(out, 16, "%d", r / 100);
+	else if (r % 10 == 0)
+		snprintf(out, 16, "%d.%d", r / 100, r / 10 % 10);
+	else
+		snprintf(out, 16, "%d.%02d", r / 100, r % 100);
+}
+
 /* ---- fees --------------------------------------------------------------- */
 
 static int

@@ -10,17 +10,10 @@
 #include "tally/timefmt.h"
 #include "tally/tz.h"
 
-/* The first instant of a local date (the first minute that happens, where
- * clocks skip midnight). */
 static int64_t
 local_midnight(struct tz *z, int32_t date)
 {
-	struct civil c = { .year = date / 10000, .mon = date / 100 % 100, .day = date % 100 };
-	int64_t t = 0;
-
-	for (int i = 0; i < 24 * 60 && tz_to_utc(z, &c, &t) != 0; i++)
-		civil_from_utc(civil_as_utc(&c) + 60, &c);
-	return t;
+	return tz_day_start(z, date / 10000, date / 100 % 100, date % 100);
 }
 
 static int32_t

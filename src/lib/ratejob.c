@@ -533,21 +533,13 @@ rate_period_end(const struct taccount *a, const char *period)
 int64_t
 rate_period_start(const struct taccount *a, const char *period, int after)
 {
-	struct civil c = { 0 };
-	int64_t t = 0;
+	int year = atoi(period), mon = atoi(period + 5) + after;
 
-	c.year = atoi(period);
-	c.mon = atoi(period + 5) + after;
-	c.day = a->billing_day;
-	if (c.mon == 13) {
-		c.year++;
-		c.mon = 1;
+	if (mon == 13) {
+		year++;
+		mon = 1;
 	}
-	/* where clocks skip midnight, the month starts at the first minute
-	 * that happens */
-	for (int i = 0; i < 24 * 60 && tz_to_utc(a->tz, &c, &t) != 0; i++)
-		civil_from_utc(civil_as_utc(&c) + 60, &c);
-	return t;
+	return tz_day_start(a->tz, year, mon, a->billing_day);
 }
 
 static void

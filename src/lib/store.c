@@ -277,6 +277,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[S_NSTMT];	/* prepared on first use, reused */
+	int any_issued;		/* some invoice is issued: ratings may be frozen */
 };
 
 const char *
@@ -940,6 +941,12 @@ store_each_rating_candidate(struct store *s,
 int
 store_work_reset(struct store *s, struct terr *e)
 {
+	int64_t issued;
+
+	if (query_int(s, "SELECT EXISTS (SELECT 1 FROM invoice WHERE status = 'issued')",
+	    &issued, e) != 0)
+		return -1;
+	s->any_issued = issued != 0;
 	return exec(s, "CREATE TEMP TABLE IF NOT EXISTS rate_work (cdr_id INTEGER PRIMARY"
 	    " KEY, payer TEXT NOT NULL, period TEXT NOT NULL);"
 	    " CREATE INDEX IF NOT EXISTS temp.rate_work_group ON rate_work(payer, period);"
@@ -1052,20 +1059,23 @@ int
 store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *payer,
     const char *period, const char *cls, const struct rate_result *r, struct terr *e)
 {
-	sqlite3_stmt *st = stmt(s, S_FROZEN, e), *ins;
+	sqlite3_stmt *st, *ins;
 	int rc;
 
 	/* a call on an issued invoice keeps its rating: it still counts for
-	 * the tier positions of the others, but is never changed */
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, cdr);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return db_error(s, e, "check an invoiced rating");
+	 * the tier positions of the others, but is never changed (looked up
+	 * only in a store with issued invoices: this runs for every CDR) */
+	if (s->any_issued) {
+		if ((st = stmt(s, S_FROZEN, e)) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, cdr);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_ROW)
+			return 0;
+		if (rc != SQLITE_DONE)
+			return db_error(s, e, "check an invoiced rating");
+	}
 	if ((st = stmt(s, S_RATING_PUT, e)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, cdr);
@@ -1389,6 +1399,26 @@ store_bundle_horizon_put(struct store *s, const char *payer, int64_t version,
 	" start_local, end_local, ended, granted, rolled_in, used, rolled_out, forfeited," \
 	" price, tax_included, period_from, period_to"
 
+/* A bundle_window row of WINDOW_COLUMNS (the strings live until the next
+ * step). */
+static void
+row_window(sqlite3_stmt *st, struct window_row *w)
+{
+	*w = (struct window_row){
+		.payer = text(st, 0), .seq = sqlite3_column_int(st, 1),
+		.version = sqlite3_column_int64(st, 2), .bundle = text(st, 3),
+		.cls = text(st, 4), .activated = sqlite3_column_int64(st, 5),
+		.start = sqlite3_column_int64(st, 6), .end = sqlite3_column_int64(st, 7),
+		.start_local = text(st, 8), .end_local = text(st, 9),
+		.ended = text(st, 10), .granted = sqlite3_column_int64(st, 11),
+		.rolled_in = sqlite3_column_int64(st, 12), .used = sqlite3_column_int64(st, 13),
+		.rolled_out = sqlite3_column_int64(st, 14),
+		.forfeited = sqlite3_column_int64(st, 15), .price = sqlite3_column_int64(st, 16),
+		.tax_included = sqlite3_column_int(st, 17),
+		.period_from = text(st, 18), .period_to = text(st, 19),
+	};
+}
+
 int
 store_bundle_window_put(struct store *s, const struct window_row *w, struct terr *e)
 {
@@ -1440,22 +1470,10 @@ store_each_window(struct store *s, const char *period, const char *account,
 	if (st == NULL)
 		return -1;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct window_row w = {
-			.payer = text(st, 0), .seq = sqlite3_column_int(st, 1),
-			.version = sqlite3_column_int64(st, 2), .bundle = text(st, 3),
-			.cls = text(st, 4), .activated = sqlite3_column_int64(st, 5),
-			.start = sqlite3_column_int64(st, 6), .end = sqlite3_column_int64(st, 7),
-			.start_local = text(st, 8), .end_local = text(st, 9),
-			.ended = text(st, 10), .granted = sqlite3_column_int64(st, 11),
-			.rolled_in = sqlite3_column_int64(st, 12),
-			.used = sqlite3_column_int64(st, 13),
-			.rolled_out = sqlite3_column_int64(st, 14),
-			.forfeited = sqlite3_column_int64(st, 15),
-			.price = sqlite3_column_int64(st, 16),
-			.tax_included = sqlite3_column_int(st, 17),
-			.period_from = text(st, 18), .period_to = text(st, 19),
-			.currency = text(st, 20),
-		};
+		struct window_row w;
+
+		row_window(st, &w);
+		w.currency = text(st, 20);
 		stop = fn(&w, arg);
 	}
 	return walk_end(s, st, rc, stop, "bundle windows", e);
@@ -1896,21 +1914,9 @@ store_each_window_upto(struct store *s, const char *payer, const char *period,
 	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct window_row w = {
-			.payer = text(st, 0), .seq = sqlite3_column_int(st, 1),
-			.version = sqlite3_column_int64(st, 2), .bundle = text(st, 3),
-			.cls = text(st, 4), .activated = sqlite3_column_int64(st, 5),
-			.start = sqlite3_column_int64(st, 6), .end = sqlite3_column_int64(st, 7),
-			.start_local = text(st, 8), .end_local = text(st, 9),
-			.ended = text(st, 10), .granted = sqlite3_column_int64(st, 11),
-			.rolled_in = sqlite3_column_int64(st, 12),
-			.used = sqlite3_column_int64(st, 13),
-			.rolled_out = sqlite3_column_int64(st, 14),
-			.forfeited = sqlite3_column_int64(st, 15),
-			.price = sqlite3_column_int64(st, 16),
-			.tax_included = sqlite3_column_int(st, 17),
-			.period_from = text(st, 18), .period_to = text(st, 19),
-		};
+		struct window_row w;
+
+		row_window(st, &w);
 		stop = fn(&w, arg);
 	}
 	return walk_end(s, st, rc, stop, "list a payer's windows", e);

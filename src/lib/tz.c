@@ -207,3 +207,14 @@ tz_from_utc(struct tz *z, int64_t t, struct civil *out)
 	}
 	civil_from_utc(t + (z->utc ? 0 : s->offset), out);
 }
+
+int64_t
+tz_day_start(struct tz *z, int year, int mon, int day)
+{
+	struct civil c = { .year = year, .mon = mon, .day = day };
+	int64_t t = 0;
+
+	for (int i = 0; i < 24 * 60 && tz_to_utc(z, &c, &t) != 0; i++)
+		civil_from_utc(civil_as_utc(&c) + 60, &c);
+	return t;
+}

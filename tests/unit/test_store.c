@@ -163,6 +163,27 @@ Test(store, counts_must_reconcile, .init = fresh, .fini = cleanup)
 	store_close(s);
 }
 
+/* What schema 4 added (invoices and the ledger), dropped to make an older store. */
+#define DROP_V4 "DROP TABLE invoice_cdr; DROP TABLE invoice_line; DROP TABLE invoice_tax; DROP TABLE ledger;" \
+	" DROP TABLE invoice; DROP TABLE sequence; DROP TABLE generation; "
+
+Test(store, version_3_store_is_upgraded_with_invoice_tables, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+
+	cr_assert_not_null(s);
+	store_close(s);
+	raw_sql(DROP_V4 "PRAGMA user_version = 3");
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), 4);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('invoice',"
+	    " 'invoice_line', 'invoice_tax', 'invoice_cdr', 'sequence', 'ledger', 'generation')"), 7);
+	cr_expect_eq(count("SELECT value FROM generation"), 0);
+}
+
 Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini = cleanup)
 {
 	struct terr e;
@@ -177,13 +198,13 @@ Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini =
 	cr_assert_eq(store_commit(s, &e), 0);
 	store_close(s);
 	/* make it what version 1 wrote: no tariff or rating tables */
-	raw_sql("DROP TABLE bundle_window; DROP TABLE bundle_horizon;"
+	raw_sql(DROP_V4 "DROP TABLE bundle_window; DROP TABLE bundle_horizon;"
 	    " DROP TABLE rating_piece; DROP TABLE rating; DROP TABLE account;"
 	    " DROP TABLE tariff_file; DROP TABLE tariff_version; PRAGMA user_version = 1");
 	cr_assert_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'rating'"), 0);
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 3);
+	cr_expect_eq(store_schema_version(s), 4);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('rating',"
 	    " 'rating_piece', 'tariff_version', 'tariff_file', 'account', 'bundle_window',"
@@ -199,7 +220,7 @@ Test(store, version_2_store_is_upgraded_keeping_its_ratings, .init = fresh, .fin
 	cr_assert_not_null(s);
 	store_close(s);
 	/* what version 2 wrote: no bundle tables, ratings without the window */
-	raw_sql("DROP TABLE bundle_window; DROP TABLE bundle_horizon;"
+	raw_sql(DROP_V4 "DROP TABLE bundle_window; DROP TABLE bundle_horizon;"
 	    " ALTER TABLE rating DROP COLUMN bundle_sub; ALTER TABLE rating DROP COLUMN"
 	    " bundle_seq; ALTER TABLE rating DROP COLUMN bundle_left;"
 	    " INSERT INTO rating (cdr_id, payer, period, status, destination, prefix, seconds,"
@@ -208,7 +229,7 @@ Test(store, version_2_store_is_upgraded_keeping_its_ratings, .init = fresh, .fin
 	    " PRAGMA user_version = 2");
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 3);
+	cr_expect_eq(store_schema_version(s), 4);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM rating WHERE bundle_sub IS NULL AND"
 	    " amount = 500000000"), 1);

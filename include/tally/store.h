@@ -289,6 +289,8 @@ int store_invoice_set_issued(struct store *s, int64_t id, const char *number,
     int64_t issued_at, struct terr *e);
 int store_invoice_set_status(struct store *s, int64_t id, const char *status,
     struct terr *e);
+int store_invoice_set_balance(struct store *s, int64_t id, money previous, money payments,
+    money due, struct terr *e);
 /* The totals of the credit notes referring to an invoice (negative). */
 int store_invoice_credited(struct store *s, int64_t id, money *sum, struct terr *e);
 

@@ -457,7 +457,7 @@ fail:
 
 struct draft {
 	int64_t id, generation;
-	char issuer[80], account[80], prefix[48], date[11];
+	char issuer[80], account[80], prefix[48], first[11], date[11];
 	money total;
 };
 
@@ -489,7 +489,27 @@ on_draft(const struct invoice_row *r, void *arg)
 	tally_strlcpy(x->account, r->account, sizeof x->account);
 	tally_strlcpy(x->prefix, r->prefix, sizeof x->prefix);
 	tally_strlcpy(x->date, r->date, sizeof x->date);
+	tally_strlcpy(x->first, r->first_day, sizeof x->first);
 	return 0;
+}
+
+/* The ledger figures as they are when the draft is issued: an invoice
+ * issued since the close (an earlier period's) is in them. */
+static int
+issue_balance(struct store *s, const struct draft *x, struct terr *e)
+{
+	money previous, payments;
+	int32_t last;
+	char end[11];
+
+	if (bill_date_parse(x->date, &last) != 0)
+		return terr_set(e, "invoice %lld: bad date \"%s\"", (long long)x->id, x->date);
+	bill_date_text(bill_date_add_days(last, 1), end);
+	if (store_ledger_sum(s, x->account, NULL, x->first, 0, &previous, e) != 0 ||
+	    store_ledger_sum(s, x->account, x->first, end, 1, &payments, e) != 0)
+		return -1;
+	return store_invoice_set_balance(s, x->id, previous, payments,
+	    x->total - previous - payments, e);
 }
 
 /* For tests: die between numbering and commit (tally-invoice(1)). */
@@ -545,7 +565,8 @@ invoice_issue(struct store *s, const char *period, const char *account,
 			goto fail;
 		}
 		rc = -1;
-		if (store_sequence_next(s, x->issuer, "invoice", &seq, e) != 0)
+		if (issue_balance(s, x, e) != 0 ||
+		    store_sequence_next(s, x->issuer, "invoice", &seq, e) != 0)
 			goto fail;
 		snprintf(number, sizeof number, "%s%06lld", x->prefix, (long long)seq);
 		if (store_invoice_set_issued(s, x->id, number, (int64_t)time(NULL), e) != 0 ||

@@ -2034,3 +2034,22 @@ store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e)
 		return -1;
 	return n > 0;
 }
+
+int
+store_invoice_set_balance(struct store *s, int64_t id, money previous, money payments,
+    money due, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE invoice SET previous = ?2, payments = ?3, due = ?4"
+	    " WHERE id = ?1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, previous);
+	sqlite3_bind_int64(st, 3, payments);
+	sqlite3_bind_int64(st, 4, due);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "set an invoice's balance");
+}

@@ -190,3 +190,17 @@ check "each of C3's two calls is billed once" "2|2" "$(sqlite3 "$TALLY_DB" "SELE
 	JOIN cdr c ON c.id = ic.cdr_id WHERE i.status = 'issued' AND c.account = 'C3'")"
 run 2 "a credit in fractions of a fen is refused" \
 	tally-invoice credit icn-000007 --amount 0.004 --reason x --date 2026-12-05
+
+# February closed before January is issued: February's previous balance must
+# hold January's invoice (taken at issue, not at close).  C1 before January:
+# 200 - 129.60 - 345.60 = -275.20; January: storage 30 + minimum 50 = 80,
+# with 8%: 86.40; so February's previous balance is -361.60.
+tally-invoice close --period 2027-01 --account C1 >/dev/null 2>&1
+tally-invoice close --period 2027-02 --account C1 >/dev/null 2>&1
+tally-invoice issue --period 2027-01 --account C1 >/dev/null 2>&1
+run 0 "the later period issued after the earlier one" tally-invoice issue --period 2027-02 --account C1
+x=$(tally-invoice list --account C1 --period 2027-02 | awk '{ print $1 }')
+check "... counts the earlier invoice in its previous balance" \
+	"previous=-361.60 payments=0.00 total=86.40 due=448.00" \
+	"$(tally-export --invoice "$x" --format json |
+	jq -r '"previous=\(.previous_balance) payments=\(.payments) total=\(.total) due=\(.amount_due)"')"

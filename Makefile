@@ -16,12 +16,12 @@ MANDIR   = $(PREFIX)/share/man
 DATADIR  = $(PREFIX)/share/tally
 
 CC      ?= cc
-PKGS     = sqlite3 libpcre2-8 nettle
+PKGS     = sqlite3 libpcre2-8 nettle xlsxwriter
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude \
-	-DTALLY_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = -lcsv $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+	-DTALLY_VERSION='"$(VERSION)"' -DTALLY_FONTDIR='"$(DATADIR)/fonts"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = -lcsv -lhpdf $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 B        = build-san
@@ -39,7 +39,20 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MANS     = $(wildcard man/man*/*.[1-8])
 
-all: $(PROGS)
+FONTS    = $(B)/fonts/tally-sans.ttf $(B)/fonts/tally-cjk.ttf
+
+all: $(PROGS) $(FONTS)
+
+# The PDF fonts, reduced to what invoices print and with composite glyphs
+# drawn out (scripts/make-font says why).  Latin, Vietnamese, Greek,
+# Cyrillic, punctuation and currency signs from DejaVu Sans; CJK ideographs,
+# their punctuation and full-width forms from Droid Sans Fallback.
+$(B)/fonts/tally-sans.ttf: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf scripts/make-font
+	@mkdir -p $(@D)
+	scripts/make-font $< $@ 'U+0020-007E,U+00A0-024F,U+0300-036F,U+0370-03FF,U+0400-04FF,U+1E00-1EFF,U+2000-206F,U+20A0-20BF,U+2100-215F,U+2190-21FF,U+2212,U+25A0-25FF'
+$(B)/fonts/tally-cjk.ttf: /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf scripts/make-font
+	@mkdir -p $(@D)
+	scripts/make-font $< $@ 'U+2E80-2FDF,U+3000-303F,U+3400-4DBF,U+4E00-9FFF,U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF'
 
 $(B)/obj/%.o: src/lib/%.c $(wildcard include/tally/*.h)
 	@mkdir -p $(@D)
@@ -86,6 +99,8 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/numbering
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(BINDIR)/; done
 	install -m 644 tariffs/numbering/*.csv $(DESTDIR)$(DATADIR)/numbering/
+	mkdir -p $(DESTDIR)$(DATADIR)/fonts
+	install -m 644 $(FONTS) $(DESTDIR)$(DATADIR)/fonts/
 	for d in tariffs/*/; do n=$$(basename $$d); [ $$n = numbering ] && continue; \
 		mkdir -p $(DESTDIR)$(DATADIR)/tariffs/$$n; \
 		install -m 644 $$d*.csv $(DESTDIR)$(DATADIR)/tariffs/$$n/; done

@@ -49,4 +49,8 @@ const char *money_rounding_name(enum money_rounding r);
  * Returns the number of decimals, or -1 for an unknown code. */
 int money_currency_decimals(const char *code);
 
+/* m for a person reading that currency: "1.234.567 \u20ab", "\u00a51,234.56",
+ * "-$3.10"; an unknown code is written after the amount.  buf: 64 bytes. */
+void money_display(money m, const char *currency, int min_decimals, char *buf);
+
 #endif

@@ -56,6 +56,9 @@ int report_unrated(struct store *s, FILE *out, enum report_format fmt,
  * other byte as \xNN; cut after max bytes with "... (N bytes)". */
 void report_escaped(FILE *out, const void *s, size_t len, size_t max);
 
+/* A JSON string: quotes, backslashes and control bytes escaped, UTF-8 as is. */
+void report_json_string(FILE *out, const char *s);
+
 /* Write a CSV field, quoted when it must be. */
 void report_csv_field(FILE *out, const char *s, size_t len);
 

@@ -306,6 +306,14 @@ int store_each_invoice_line(struct store *s, int64_t invoice,
     int (*fn)(const struct bill_line *, void *), void *arg, struct terr *e);
 int store_each_invoice_tax(struct store *s, int64_t invoice,
     int (*fn)(const struct bill_taxgroup *, void *), void *arg, struct terr *e);
+/* The calls an invoice holds (its itemized list), in start, id order. */
+struct invoice_call {
+	int64_t cdr, start_ts, seconds, billed_seconds;
+	const char *caller, *callee, *destination, *class, *period;
+	money amount;		/* as rated, micro-units */
+};
+int store_each_invoice_call(struct store *s, int64_t invoice,
+    int (*fn)(const struct invoice_call *, void *), void *arg, struct terr *e);
 /* Does a draft charge a call or a ref that an issued invoice holds?  1, 0, -1. */
 int store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e);
 /* Is `ref` charged by a line of an issued invoice?  1, 0, -1. */

@@ -225,6 +225,7 @@ struct tariff {
 	int tax_rate;		/* hundredths of a percent */
 	int tax_included;	/* the package's prices include tax */
 	char *invoice_prefix, *credit_prefix;
+	char *issuer, *issuer_address, *issuer_tax_id;	/* on invoices; NULL: none */
 	struct tclass *classes;	int nclasses;	/* sorted by priority */
 	int owner_classes;	/* some class is paid by the called number's owner */
 	struct rate *rates;	int nrates;

@@ -1,13 +1,25 @@
 /*
- * tally-export - an issued invoice or credit note in a stable machine form.
- * See tally-export(1).
+ * tally-export - issued invoices and credit notes as PDF, XLSX, CSV or
+ * JSON.  See tally-export(1).
+ *
+ * Many documents are shared among worker processes (one per core): each
+ * opens its own store connection and writes whole files, so the output
+ * does not depend on how the work was split.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "tally/billing.h"
+#include "tally/invdoc.h"
+#include "tally/pdf.h"
 #include "tally/store.h"
+#include "tally/xlsx.h"
 
 static const char *progname = "tally-export";
 
@@ -15,167 +27,222 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: tally-export [--db FILE] --invoice NUMBER --format json|csv\n"
+	    "usage: tally-export [--db FILE] --invoice NUMBER --format pdf|xlsx|csv|json\n"
+	    "                    [--out DIR]\n"
+	    "       tally-export [--db FILE] --period YYYY-MM [--account ID] [--reseller NAME]\n"
+	    "                    --format pdf|xlsx|csv|json --out DIR [--skip-existing]\n"
+	    "                    [--jobs N]\n"
 	    "       tally-export --help | --version\n");
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped; UTF-8 as is. */
-static void
-jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+enum fmt { F_PDF, F_XLSX, F_CSV, F_JSON };
+static const char *const exts[] = { "pdf", "xlsx", "csv", "json" };
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-/* A CSV field, quoted when it must be. */
-static void
-cstr(FILE *f, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-struct doc {
-	struct invoice_row r;
-	char strs[16][256];
-	int found, csv, nlines, ntaxes;
-	FILE *out;
+struct ids {
+	int64_t *v;
+	size_t n, cap;
 };
 
 static int
-on_invoice(const struct invoice_row *r, void *arg)
+collect(const struct invoice_row *r, void *arg)
 {
-	struct doc *d = arg;
-	const char **f[] = { &d->r.kind, &d->r.number, &d->r.status, &d->r.issuer,
-		&d->r.account, &d->r.name, &d->r.period, &d->r.first_day, &d->r.last_day,
-		&d->r.date, &d->r.currency, &d->r.reason, &d->r.refers_number };
+	struct ids *ids = arg;
 
-	d->r = *r;
-	for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-		snprintf(d->strs[i], sizeof d->strs[i], "%s", *f[i] ? *f[i] : "");
-		*f[i] = d->strs[i];
+	if (r->number == NULL || *r->number == '\0')
+		return 0;	/* a draft: nothing to send */
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? ids->cap * 2 : 256;
+		int64_t *v = realloc(ids->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		ids->v = v, ids->cap = cap;
 	}
-	d->found = 1;
-	return 1;
-}
-
-static int
-on_line(const struct bill_line *l, void *arg)
-{
-	struct doc *d = arg;
-	char up[32], amt[32], tax[32], net[32], rate[16];
-	int dec = d->r.decimals;
-
-	money_format(l->unit_price, dec, up);
-	money_format(l->amount, dec, amt);
-	money_format(l->tax, dec, tax);
-	money_format(l->net, dec, net);
-	bill_rate_text(l->tax_rate, rate);
-	if (d->csv) {
-		fputs("line,", d->out);
-		cstr(d->out, bill_kind_name(l->kind));
-		fputc(',', d->out);
-		cstr(d->out, l->description);
-		fprintf(d->out, ",%s,%s,%s,%s,%s,%s,%s\n", l->quantity, up, amt, rate,
-		    l->tax_included ? "included" : "excluded", tax, net);
-		return 0;
-	}
-	fprintf(d->out, "%s\n    {\"kind\": \"%s\", \"description\": ", d->nlines++ ? "," : "",
-	    bill_kind_name(l->kind));
-	jstr(d->out, l->description);
-	fprintf(d->out, ", \"quantity\": \"%s\", \"unit_price\": \"%s\", \"amount\": \"%s\","
-	    " \"tax_rate\": \"%s\", \"tax_included\": %s, \"tax\": \"%s\", \"net\": \"%s\"}",
-	    l->quantity, up, amt, rate, l->tax_included ? "true" : "false", tax, net);
+	ids->v[ids->n++] = r->id;
 	return 0;
 }
 
-static int
-on_tax(const struct bill_taxgroup *g, void *arg)
-{
-	struct doc *d = arg;
-	char base[32], tax[32], rate[16];
+struct job {
+	struct store *s;
+	struct invdoc_set *set;
+	struct pdf_writer *pdf;
+	enum fmt fmt;
+	const char *dir;	/* NULL: standard output */
+	int skip_existing;
+	int progress_fd;	/* a byte per document, -1: none */
+	int done, skipped;
+	struct terr *e;
+};
 
-	money_format(g->base, d->r.decimals, base);
-	money_format(g->tax, d->r.decimals, tax);
-	bill_rate_text(g->rate, rate);
-	if (d->csv)
-		fprintf(d->out, "tax,%s,%s,%s,%s\n", rate, g->included ? "included" : "excluded",
-		    base, tax);
-	else
-		fprintf(d->out, "%s\n    {\"rate\": \"%s\", \"tax_included\": %s, \"base\": \"%s\","
-		    " \"amount\": \"%s\"}", d->ntaxes++ ? "," : "", rate,
-		    g->included ? "true" : "false", base, tax);
-	return 0;
+/* The file of a document: its number, with '/' (allowed in prefixes) as '_'. */
+static void
+file_name(const struct job *j, const char *number, char out[PATH_MAX])
+{
+	char name[128];
+
+	snprintf(name, sizeof name, "%s", number);
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	snprintf(out, PATH_MAX, "%s/%s.%s", j->dir, name, exts[j->fmt]);
 }
 
 static int
-export(struct store *s, struct doc *d, struct terr *e)
+plain_to(const struct job *j, const struct invdoc *d, const char *path)
 {
-	static const char *const keys[] = { "subtotal", "tax", "total", "previous_balance",
-		"payments", "amount_due" };
-	money vals[6] = { d->r.subtotal, d->r.tax, d->r.total, d->r.previous, d->r.payments,
-		d->r.due };
-	const char *head[][2] = { { "number", d->r.number }, { "kind", d->r.kind },
-		{ "status", d->r.status }, { "issuer", d->r.issuer },
-		{ "account", d->r.account }, { "name", d->r.name }, { "period", d->r.period },
-		{ "period_start", d->r.first_day }, { "period_end", d->r.last_day },
-		{ "date", d->r.date }, { "currency", d->r.currency },
-		{ "refers_to", d->r.refers_number }, { "reason", d->r.reason } };
-	char buf[32];
+	char tmp[PATH_MAX + 8];
+	FILE *f = stdout;
+	int rc;
 
-	if (d->csv) {
-		fputs("record,kind,description,quantity,unit_price,amount,tax_rate,tax,"
-		    "tax_amount,net\n", d->out);
-		for (size_t i = 0; i < sizeof head / sizeof *head; i++) {
-			fprintf(d->out, "field,%s,", head[i][0]);
-			cstr(d->out, head[i][1]);
-			fputc('\n', d->out);
+	if (path) {
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		if ((f = fopen(tmp, "w")) == NULL) {
+			terr_set(j->e, "%s: %s", tmp, strerror(errno));
+			return -1;
 		}
-	} else {
-		fputs("{", d->out);
-		for (size_t i = 0; i < sizeof head / sizeof *head; i++) {
-			fprintf(d->out, "%s\n  \"%s\": ", i ? "," : "", head[i][0]);
-			jstr(d->out, head[i][1]);
+	}
+	rc = j->fmt == F_CSV ? invdoc_csv(j->set, d, f, j->e) : invdoc_json(j->set, d, f, j->e);
+	if (fflush(f) != 0 || ferror(f)) {
+		if (rc == 0)
+			terr_set(j->e, "%s: write error", path ? tmp : "standard output");
+		rc = -1;
+	}
+	if (path) {
+		if (fclose(f) != 0 && rc == 0) {
+			terr_set(j->e, "%s: %s", tmp, strerror(errno));
+			rc = -1;
 		}
-		fputs(",\n  \"lines\": [", d->out);
+		if (rc == 0 && rename(tmp, path) != 0) {
+			terr_set(j->e, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
+		if (rc != 0)
+			unlink(tmp);
 	}
-	if (store_each_invoice_line(s, d->r.id, on_line, d, e) != 0)
-		return -1;
-	if (!d->csv)
-		fputs("\n  ],\n  \"taxes\": [", d->out);
-	if (store_each_invoice_tax(s, d->r.id, on_tax, d, e) != 0)
-		return -1;
-	if (!d->csv)
-		fputs("\n  ]", d->out);
-	for (int i = 0; i < 6; i++) {
-		money_format(vals[i], d->r.decimals, buf);
-		if (d->csv)
-			fprintf(d->out, "field,%s,%s\n", keys[i], buf);
-		else
-			fprintf(d->out, ",\n  \"%s\": \"%s\"", keys[i], buf);
+	return rc;
+}
+
+static int
+one(const struct invoice_row *r, void *arg)
+{
+	struct job *j = arg;
+	struct invdoc d;
+	char path[PATH_MAX];
+	int rc;
+
+	if (j->dir) {
+		file_name(j, r->number, path);
+		if (j->skip_existing && access(path, F_OK) == 0) {
+			j->skipped++;
+			goto done;
+		}
 	}
-	if (!d->csv)
-		fputs("\n}\n", d->out);
+	if (invdoc_load(j->set, r, &d, j->e) != 0)
+		return -1;
+	switch (j->fmt) {
+	case F_PDF:
+		rc = pdf_invoice(j->pdf, j->set, &d, path, j->e);
+		break;
+	case F_XLSX:
+		rc = xlsx_invoice(j->set, &d, path, j->e);
+		break;
+	default:
+		rc = plain_to(j, &d, j->dir ? path : NULL);
+		break;
+	}
+	invdoc_release(&d);
+	if (rc != 0)
+		return -1;
+	j->done++;
+done:
+	if (j->progress_fd >= 0 && write(j->progress_fd, "", 1) < 0)
+		j->progress_fd = -1;
 	return 0;
+}
+
+/* Export ids[k], ids[k + step]... over the store at db. */
+static int
+run(const char *db, const struct ids *ids, size_t k, size_t step, struct job *j)
+{
+	struct terr *e = j->e;
+	int rc = 0;
+
+	if ((j->s = store_open(db, STORE_EXISTING, e)) == NULL)
+		return -1;
+	if ((j->set = invdoc_set_new(j->s)) == NULL) {
+		terr_set(e, "out of memory");
+		rc = -1;
+	} else if (j->fmt == F_PDF && (j->pdf = pdf_writer_new(e)) == NULL) {
+		rc = -1;
+	}
+	for (size_t i = k; rc == 0 && i < ids->n; i += step) {
+		struct invoice_filter f = { .id = ids->v[i] };
+
+		if (store_each_invoice(j->s, &f, one, j, e) != 0)
+			rc = -1;
+	}
+	pdf_writer_free(j->pdf);
+	invdoc_set_free(j->set);
+	store_close(j->s);
+	return rc;
+}
+
+/* Workers share the documents; the parent counts their progress bytes. */
+static int
+run_parallel(const char *db, const struct ids *ids, int jobs, struct job *proto)
+{
+	int fds[2], failed = 0, tty = isatty(2);
+	pid_t pids[64];
+	size_t seen = 0;
+	char buf[256];
+	ssize_t n;
+
+	if (pipe(fds) != 0) {
+		fprintf(stderr, "%s: pipe: %s\n", progname, strerror(errno));
+		return 1;
+	}
+	fflush(NULL);
+	for (int k = 0; k < jobs; k++) {
+		if ((pids[k] = fork()) < 0) {
+			fprintf(stderr, "%s: fork: %s\n", progname, strerror(errno));
+			jobs = k;
+			failed = 1;
+			break;
+		}
+		if (pids[k] == 0) {
+			struct job j = *proto;
+			struct terr e;
+
+			close(fds[0]);
+			j.progress_fd = fds[1];
+			j.e = &e;
+			if (run(db, ids, (size_t)k, (size_t)jobs, &j) != 0) {
+				fprintf(stderr, "%s: %s\n", progname, e.msg);
+				_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		seen += (size_t)n;
+		if (tty)
+			fprintf(stderr, "\r%s: %zu/%zu", progname, seen, ids->n);
+	}
+	if (tty)
+		fputc('\n', stderr);
+	close(fds[0]);
+	for (int k = 0; k < jobs; k++) {
+		int st;
+
+		while (waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			failed = 1;
+	}
+	return failed;
 }
 
 int
@@ -184,52 +251,100 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "invoice", required_argument, NULL, 'i' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "reseller", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "skip-existing", no_argument, NULL, 's' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = store_default_path(), *number = NULL, *format = NULL;
 	struct invoice_filter f = { 0 };
-	static struct doc d;
+	struct job j = { .progress_fd = -1 };
+	struct ids ids = { 0 };
 	struct store *s;
-	struct terr e;
-	int ch;
+	struct terr e = { "" };
+	long jobs = 0;
+	int ch, fi = -1;
+	char *end;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'i': number = optarg; break;
+		case 'p': f.period = optarg; break;
+		case 'a': f.account = optarg; break;
+		case 'r': f.issuer = optarg; break;
 		case 'f': format = optarg; break;
+		case 'o': j.dir = optarg; break;
+		case 's': j.skip_existing = 1; break;
+		case 'j':
+			jobs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || jobs < 1 || jobs > 64) {
+				fprintf(stderr, "%s: --jobs: \"%s\" is not 1 to 64\n", progname, optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tally-export %s\n", TALLY_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || !number || !format ||
-	    (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)) {
+	for (int i = 0; format && i < 4; i++)
+		if (strcmp(format, exts[i]) == 0)
+			fi = i;
+	/* One of --invoice and --period; files need a folder, as do many. */
+	if (optind != argc || fi < 0 || !number == !f.period || (number && (f.account ||
+	    f.issuer)) || (!j.dir && (fi <= F_XLSX || f.period)) ||
+	    (j.skip_existing && !j.dir)) {
 		usage(stderr);
 		return 2;
 	}
-	d.csv = strcmp(format, "csv") == 0;
-	d.out = stdout;
+	j.fmt = (enum fmt)fi;
 	f.number = number;
+	if (j.dir && mkdir(j.dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "%s: %s: %s\n", progname, j.dir, strerror(errno));
+		return 1;
+	}
 	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
 	}
-	if (store_each_invoice(s, &f, on_invoice, &d, &e) < 0 ||
-	    (d.found && export(s, &d, &e) != 0)) {
-		fprintf(stderr, "%s: %s\n", progname, e.msg);
+	if (store_each_invoice(s, &f, collect, &ids, &e) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, *e.msg ? e.msg : "out of memory");
 		store_close(s);
 		return 1;
 	}
 	store_close(s);
-	if (!d.found) {
+	if (number && ids.n == 0) {
 		fprintf(stderr, "%s: no invoice or credit note numbered \"%s\" (drafts have no "
 		    "number: issue them first)\n", progname, number);
 		return 1;
 	}
+	if (jobs == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : cpus;
+	}
+	if ((size_t)jobs > ids.n / 8 + 1)
+		jobs = (long)(ids.n / 8 + 1);	/* a worker is worth it from 8 documents */
+	if (jobs > 1) {
+		int rc = run_parallel(db, &ids, (int)jobs, &j);
+
+		free(ids.v);
+		return rc;
+	}
+	j.e = &e;
+	if (run(db, &ids, 0, 1, &j) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		free(ids.v);
+		return 1;
+	}
+	free(ids.v);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error writing standard output\n", progname);
 		return 1;

@@ -217,9 +217,8 @@ report_rejects(struct store *s, FILE *out, enum report_format fmt,
 
 /* ---- usage -------------------------------------------------------------- */
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void
-json_string(FILE *out, const char *s)
+void
+report_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -262,9 +261,9 @@ usage_piece(const struct usage_piece_row *p, void *arg)
 	money_format(money_round(p->exact, ROUND_FULL, 6), c->decimals, amount);
 	if (c->u->fmt == REPORT_JSON) {
 		fprintf(c->u->out, "%s{\"kind\": ", c->first ? "" : ", ");
-		json_string(c->u->out, p->kind);
+		report_json_string(c->u->out, p->kind);
 		fputs(", \"label\": ", c->u->out);
-		json_string(c->u->out, p->label);
+		report_json_string(c->u->out, p->label);
 		fprintf(c->u->out, ", \"seconds\": %lld, \"amount\": \"%s\"}",
 		    (long long)p->seconds, amount);
 	} else {
@@ -295,9 +294,9 @@ usage_row(const struct usage_row *r, void *arg)
 	}
 	if (u->fmt == REPORT_JSON) {
 		fprintf(u->out, "%s\n    {\"account\": ", u->first ? "" : ",");
-		json_string(u->out, r->account);
+		report_json_string(u->out, r->account);
 		fputs(", \"class\": ", u->out);
-		json_string(u->out, r->cls);
+		report_json_string(u->out, r->cls);
 		fprintf(u->out, ", \"currency\": \"%s\", \"calls\": %lld, \"seconds\": %lld,"
 		    " \"billed_seconds\": %lld, \"amount\": \"%s\", \"pieces\": [",
 		    r->currency, (long long)r->calls, (long long)r->seconds,
@@ -436,7 +435,7 @@ window_row(const struct window_row *w, void *arg)
 		    w->currency);
 	} else if (c->fmt == REPORT_JSON) {
 		fprintf(c->out, "%s\n    {\"account\": ", c->first ? "" : ",");
-		json_string(c->out, w->payer);
+		report_json_string(c->out, w->payer);
 		fprintf(c->out, ", \"window\": %d, \"bundle\": \"%s\", \"class\": \"%s\","
 		    " \"start\": \"%s\", \"end\": \"%s\", \"ended\": \"%s\", \"granted_seconds\":"
 		    " %lld, \"rolled_in_seconds\": %lld, \"used_seconds\": %lld, \"left_seconds\":"

@@ -1831,6 +1831,37 @@ store_each_invoice_tax(struct store *s, int64_t invoice,
 }
 
 int
+store_each_invoice_call(struct store *s, int64_t invoice,
+    int (*fn)(const struct invoice_call *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT c.id, c.start_ts, r.seconds, r.billed_seconds,"
+	    " c.caller, c.callee, r.destination, coalesce(r.class, ''), r.period, r.amount"
+	    " FROM invoice_cdr i JOIN cdr c ON c.id = i.cdr_id"
+	    " JOIN rating r ON r.cdr_id = i.cdr_id"
+	    " WHERE i.invoice_id = ?1 ORDER BY c.start_ts, c.id", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, invoice);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct invoice_call c = {
+			.cdr = sqlite3_column_int64(st, 0), .start_ts = sqlite3_column_int64(st, 1),
+			.seconds = sqlite3_column_int64(st, 2),
+			.billed_seconds = sqlite3_column_int64(st, 3),
+			.caller = (const char *)sqlite3_column_text(st, 4),
+			.callee = (const char *)sqlite3_column_text(st, 5),
+			.destination = (const char *)sqlite3_column_text(st, 6),
+			.class = (const char *)sqlite3_column_text(st, 7),
+			.period = (const char *)sqlite3_column_text(st, 8),
+			.amount = sqlite3_column_int64(st, 9),
+		};
+		stop = fn(&c, arg);
+	}
+	return walk_end(s, st, rc, stop, "list invoice calls", e);
+}
+
+int
 store_ref_charged(struct store *s, const char *ref, struct terr *e)
 {
 	int64_t n;

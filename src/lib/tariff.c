@@ -511,6 +511,17 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 				ERR(&r, 0, "key \"%s\" given twice", k);
 			else
 				*pp = dup(v);
+		} else if (strcmp(k, "issuer") == 0 || strcmp(k, "issuer_address") == 0 ||
+		    strcmp(k, "issuer_tax_id") == 0) {
+			char **pp = k[6] == '\0' ? &t->issuer : k[7] == 'a' ? &t->issuer_address :
+			    &t->issuer_tax_id;
+
+			if (*pp)
+				ERR(&r, 0, "key \"%s\" given twice", k);
+			else if (strlen(v) > 200)
+				ERR(&r, 1, "longer than 200 bytes");
+			else
+				*pp = dup(v);
 		} else {
 			ERR(&r, 0, "unknown key \"%s\"", k);
 		}
@@ -531,6 +542,10 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 		snprintf(buf, sizeof buf, "%s-CN-", t->reseller);
 		t->credit_prefix = dup(buf);
 	}
+	if (t->invoice_prefix && t->credit_prefix &&
+	    strcmp(t->invoice_prefix, t->credit_prefix) == 0)
+		perr(err, TF_PACKAGE, 0, NULL, "credit_prefix equals invoice_prefix: credit notes"
+		    " and invoices would share numbers");
 	rows_close(&r);
 }
 
@@ -1740,6 +1755,9 @@ tariff_free(struct tariff *t)
 		free(t->rentals[i].number);
 	free(t->rentals);
 	free(t->invoice_prefix);
+	free(t->issuer);
+	free(t->issuer_address);
+	free(t->issuer_tax_id);
 	free(t->credit_prefix);
 	free(t->nodes);
 	pcre2_match_data_free(t->md);

@@ -1,0 +1,417 @@
+/*
+ * xlsx.c - invoices and reports as XLSX with libxlsxwriter.  See xlsx.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#include "tally/csvline.h"
+#include "tally/money.h"
+#include "tally/timefmt.h"
+#include "tally/xlsx.h"
+
+/* Micro-units as the spreadsheet's number: exact for every amount below
+ * 2^53 micro-units, and the digits written are the decimal's own. */
+static double
+num(money m)
+{
+	return (double)m / (double)MONEY_SCALE;
+}
+
+/* A workbook written aside and renamed into place when whole. */
+struct book {
+	lxw_workbook *wb;
+	char path[PATH_MAX], tmp[PATH_MAX];
+};
+
+static int
+book_open(struct book *b, const char *path, const char *date, const char *title,
+    struct terr *e)
+{
+	lxw_workbook_options opt = { .constant_memory = LXW_TRUE };
+	lxw_doc_properties props = { 0 };
+	struct civil c = { 0 };
+
+	snprintf(b->path, sizeof b->path, "%s", path);
+	snprintf(b->tmp, sizeof b->tmp, "%s.tmp", path);
+	if ((b->wb = workbook_new_opt(b->tmp, &opt)) == NULL) {
+		terr_set(e, "%s: libxlsxwriter cannot start a workbook", b->tmp);
+		return -1;
+	}
+	/* The document's own date, never the clock: the same bytes every time. */
+	if (date && sscanf(date, "%4d-%2d-%2d", &c.year, &c.mon, &c.day) == 3)
+		props.created = (time_t)civil_as_utc(&c);
+	else
+		props.created = 1;
+	props.title = (char *)title;
+	props.comments = (char *)"tally " TALLY_VERSION;
+	workbook_set_properties(b->wb, &props);
+	return 0;
+}
+
+static int
+book_close(struct book *b, struct terr *e)
+{
+	lxw_error rc = workbook_close(b->wb);
+
+	if (rc != LXW_NO_ERROR) {
+		terr_set(e, "%s: %s", b->tmp, lxw_strerror(rc));
+		unlink(b->tmp);
+		return -1;
+	}
+	if (rename(b->tmp, b->path) != 0) {
+		terr_set(e, "%s: %s", b->path, strerror(errno));
+		unlink(b->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- invoices --------------------------------------------------------------- */
+
+struct ivx {
+	const struct invdoc *d;
+	lxw_worksheet *calls;
+	lxw_format *head, *money, *price, *date, *when, *pct, *count;
+	lxw_row_t row;
+};
+
+/* "#,##0 [$₫]" for VND, "[$¥]#,##0.00" for CNY: the currency's decimals. */
+static void
+money_format_code(const struct invdoc *d, int extra, char *buf, size_t len)
+{
+	char zeros[16] = "";
+	int n = 0;
+
+	if (d->r.decimals > 0 || extra) {
+		zeros[n++] = '.';
+		for (int i = 0; i < d->r.decimals && n < 8; i++)
+			zeros[n++] = '0';
+		for (int i = 0; i < extra && n < 14; i++)
+			zeros[n++] = '#';
+		zeros[n] = '\0';
+	}
+	snprintf(buf, len, "#,##0%s \"%s\"", zeros, d->r.currency);
+}
+
+static lxw_format *
+fmt(lxw_workbook *wb, const char *code, int bold)
+{
+	lxw_format *f = workbook_add_format(wb);
+
+	if (code)
+		format_set_num_format(f, code);
+	if (bold)
+		format_set_bold(f);
+	return f;
+}
+
+static void
+write_date(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *text, lxw_format *f)
+{
+	lxw_datetime dt = { 0 };
+
+	if (sscanf(text, "%4d-%2d-%2d %2d:%2d:%lf", &dt.year, &dt.month, &dt.day, &dt.hour,
+	    &dt.min, &dt.sec) >= 3)
+		worksheet_write_datetime(ws, r, c, &dt, f);
+	else
+		worksheet_write_string(ws, r, c, text, NULL);
+}
+
+static int
+call_row(const struct invdoc_call *ic, void *arg)
+{
+	struct ivx *x = arg;
+	lxw_row_t r = ++x->row;
+
+	write_date(x->calls, r, 0, ic->local, x->when);
+	worksheet_write_string(x->calls, r, 1, ic->c->caller, NULL);
+	worksheet_write_string(x->calls, r, 2, ic->c->callee, NULL);
+	worksheet_write_string(x->calls, r, 3, ic->c->destination, NULL);
+	worksheet_write_string(x->calls, r, 4, ic->c->class, NULL);
+	worksheet_write_number(x->calls, r, 5, (double)ic->c->seconds, x->count);
+	worksheet_write_number(x->calls, r, 6, (double)ic->c->billed_seconds, x->count);
+	worksheet_write_number(x->calls, r, 7, num(ic->c->amount), x->price);
+	return 0;
+}
+
+static const char *const line_cols[] = { "Kind", "Description", "Quantity", "Unit price",
+	"Amount", "Tax rate", "Tax", "Tax amount", "Net" };
+static const double line_widths[] = { 10, 56, 10, 16, 16, 9, 10, 14, 16 };
+static const char *const call_cols[] = { "Time", "Caller", "Called", "Destination",
+	"Class", "Seconds", "Billed seconds", "Charge" };
+static const double call_widths[] = { 20, 16, 16, 28, 12, 10, 14, 14 };
+
+static void
+invoice_sheet(lxw_workbook *wb, struct ivx *x)
+{
+	const struct invdoc *d = x->d;
+	lxw_worksheet *ws = workbook_add_worksheet(wb, "Invoice");
+	const char *fields[][2] = { { "Number", d->r.number }, { "Kind", d->r.kind },
+		{ "Date", d->r.date }, { "Period", d->r.period },
+		{ "Period start", d->r.first_day }, { "Period end", d->r.last_day },
+		{ "Seller", d->seller }, { "Seller address", d->seller_address },
+		{ "Seller tax ID", d->seller_tax_id }, { "Customer", d->customer },
+		{ "Account", d->r.account }, { "Currency", d->r.currency },
+		{ "Refers to", d->r.refers_number }, { "Reason", d->r.reason } };
+	lxw_row_t r = 0, head, first, last;
+	char f[128];
+
+	for (size_t i = 0; i < sizeof line_widths / sizeof *line_widths; i++)
+		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, line_widths[i], NULL);
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++, r++) {
+		worksheet_write_string(ws, r, 0, fields[i][0], x->head);
+		if (strstr(fields[i][0], "Date") || strstr(fields[i][0], "Period "))
+			write_date(ws, r, 1, fields[i][1], x->date);
+		else
+			worksheet_write_string(ws, r, 1, fields[i][1], NULL);
+	}
+	head = ++r;
+	for (size_t i = 0; i < sizeof line_cols / sizeof *line_cols; i++)
+		worksheet_write_string(ws, r, (lxw_col_t)i, line_cols[i], x->head);
+	first = r + 1;
+	for (int i = 0; i < d->nlines; i++) {
+		const struct bill_line *l = &d->lines[i];
+		money q;
+
+		r++;
+		worksheet_write_string(ws, r, 0, bill_kind_name(l->kind), NULL);
+		worksheet_write_string(ws, r, 1, l->description, NULL);
+		if (money_parse(l->quantity, &q) == 0)
+			worksheet_write_number(ws, r, 2, num(q), x->count);
+		else
+			worksheet_write_string(ws, r, 2, l->quantity, NULL);
+		worksheet_write_number(ws, r, 3, num(l->unit_price), x->price);
+		worksheet_write_number(ws, r, 4, num(l->amount), x->money);
+		worksheet_write_number(ws, r, 5, l->tax_rate / 10000.0, x->pct);
+		worksheet_write_string(ws, r, 6, l->tax_included ? "included" : "excluded", NULL);
+		worksheet_write_number(ws, r, 7, num(l->tax), x->money);
+		worksheet_write_number(ws, r, 8, num(l->net), x->money);
+	}
+	last = r;
+	worksheet_freeze_panes(ws, head + 1, 0);
+	worksheet_autofilter(ws, head, 0, last > head ? last : head,
+	    (lxw_col_t)(sizeof line_cols / sizeof *line_cols - 1));
+	r++;
+	for (int i = 0; i < d->ntaxes; i++) {
+		const struct bill_taxgroup *g = &d->taxes[i];
+
+		r++;
+		worksheet_write_string(ws, r, 1, "Tax group: base and tax", NULL);
+		worksheet_write_number(ws, r, 5, g->rate / 10000.0, x->pct);
+		worksheet_write_string(ws, r, 6, g->included ? "included" : "excluded", NULL);
+		worksheet_write_number(ws, r, 7, num(g->tax), x->money);
+		worksheet_write_number(ws, r, 8, num(g->base), x->money);
+	}
+	/* Sums of the printed columns: the spreadsheet recomputes the invoice. */
+	r += 2;
+	worksheet_write_string(ws, r, 1, "Subtotal", x->head);
+	snprintf(f, sizeof f, "=SUM(I%u:I%u)", (unsigned)first + 1, (unsigned)last + 1);
+	worksheet_write_formula_num(ws, r, 8, last >= first ? f : "=0", x->money,
+	    num(d->r.subtotal));
+	r++;
+	worksheet_write_string(ws, r, 1, "Tax", x->head);
+	snprintf(f, sizeof f, "=SUM(H%u:H%u)", (unsigned)first + 1, (unsigned)last + 1);
+	worksheet_write_formula_num(ws, r, 8, last >= first ? f : "=0", x->money,
+	    num(d->r.tax));
+	r++;
+	worksheet_write_string(ws, r, 1, "Total", x->head);
+	snprintf(f, sizeof f, "=I%u+I%u", (unsigned)r - 1, (unsigned)r);
+	worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.total));
+	if (*d->r.kind == 'i') {
+		r++;
+		worksheet_write_string(ws, r, 1, "Previous balance", NULL);
+		worksheet_write_number(ws, r, 8, num(d->r.previous), x->money);
+		r++;
+		worksheet_write_string(ws, r, 1, "Payments", NULL);
+		worksheet_write_number(ws, r, 8, num(d->r.payments), x->money);
+		r++;
+		worksheet_write_string(ws, r, 1, "Amount due", x->head);
+		snprintf(f, sizeof f, "=I%u-I%u-I%u", (unsigned)r - 2, (unsigned)r - 1,
+		    (unsigned)r);
+		worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.due));
+	}
+}
+
+int
+xlsx_invoice(struct invdoc_set *set, const struct invdoc *d, const char *path,
+    struct terr *e)
+{
+	struct ivx x = { .d = d };
+	struct book b;
+	char title[160], mf[64], pf[64];
+	int rc;
+
+	snprintf(title, sizeof title, "%s %s", *d->r.kind == 'c' ? "Credit note" : "Invoice",
+	    d->r.number);
+	if (book_open(&b, path, d->r.date, title, e) != 0)
+		return -1;
+	money_format_code(d, 0, mf, sizeof mf);
+	money_format_code(d, 6 - d->r.decimals, pf, sizeof pf);
+	x.head = fmt(b.wb, NULL, 1);
+	x.money = fmt(b.wb, mf, 0);
+	x.price = fmt(b.wb, pf, 0);
+	x.date = fmt(b.wb, "yyyy-mm-dd", 0);
+	x.when = fmt(b.wb, "yyyy-mm-dd hh:mm:ss", 0);
+	x.pct = fmt(b.wb, "0.##%", 0);
+	x.count = fmt(b.wb, "#,##0.##", 0);
+	invoice_sheet(b.wb, &x);
+
+	x.calls = workbook_add_worksheet(b.wb, "Calls");
+	for (size_t i = 0; i < sizeof call_cols / sizeof *call_cols; i++) {
+		worksheet_set_column(x.calls, (lxw_col_t)i, (lxw_col_t)i, call_widths[i], NULL);
+		worksheet_write_string(x.calls, 0, (lxw_col_t)i, call_cols[i], x.head);
+	}
+	worksheet_freeze_panes(x.calls, 1, 0);
+	rc = invdoc_each_call(set, d, call_row, &x, e);
+	worksheet_autofilter(x.calls, 0, 0, x.row,
+	    (lxw_col_t)(sizeof call_cols / sizeof *call_cols - 1));
+	if (rc != 0) {
+		workbook_close(b.wb);
+		unlink(b.tmp);
+		return -1;
+	}
+	return book_close(&b, e);
+}
+
+/* ---- reports ---------------------------------------------------------------- */
+
+/* Columns that hold names and codes, whatever their digits look like. */
+static int
+text_column(const char *name)
+{
+	static const char *const names[] = { "account", "reseller", "period", "class",
+		"destination", "prefix", "source", "file", "batch_file", "kind", "label",
+		"caller", "callee", "reason", "raw", "field", "bundle", "name", "number",
+		"status", "date", "plan", "fee", "currency", "tax_rate", "start", "end",
+		"first_seen", "last_seen", "issuer", NULL };
+
+	for (int i = 0; names[i]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* "12", "-3.5", "0.25": not "007", "1e5", "", "+1". */
+static int
+plain_number(const char *s)
+{
+	money m;
+	const char *p = *s == '-' ? s + 1 : s;
+
+	if (p[0] == '0' && p[1] != '\0' && p[1] != '.')
+		return 0;
+	return money_parse(s, &m) == 0;
+}
+
+/* Read one CSV record, joining lines while a quoted field is open. */
+static int
+next_record(FILE *f, struct csvline *cl, char **buf, size_t *cap, char **line, size_t *lcap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = getline(line, lcap, f)) > 0) {
+		if (len + (size_t)n + 1 > *cap) {
+			size_t c = (len + (size_t)n + 1) * 2;
+			char *v = realloc(*buf, c);
+
+			if (v == NULL)
+				return -1;
+			*buf = v, *cap = c;
+		}
+		memcpy(*buf + len, *line, (size_t)n);
+		len += (size_t)n;
+		(*buf)[len] = '\0';
+		{
+			size_t l = len;
+			int fields;
+
+			while (l > 0 && ((*buf)[l - 1] == '\n' || (*buf)[l - 1] == '\r'))
+				l--;
+			if ((fields = csvline_split(cl, *buf, l)) >= 0)
+				return fields;
+		}
+	}
+	return len ? -1 : 0;
+}
+
+int
+xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
+{
+	struct csvline *cl = csvline_new(',');
+	char *buf = NULL, *line = NULL, *numeric = NULL;
+	size_t cap = 0, lcap = 0;
+	int ncols = 0, n, rc = -1;
+	struct book b;
+	lxw_worksheet *ws;
+	lxw_format *head, *number;
+	lxw_row_t r = 0;
+	double *widths = NULL;
+
+	if (cl == NULL) {
+		terr_set(e, "out of memory");
+		return -1;
+	}
+	/* First pass: which columns are numbers throughout. */
+	if ((ncols = next_record(csv, cl, &buf, &cap, &line, &lcap)) <= 0) {
+		terr_set(e, "the report is empty");
+		goto out;
+	}
+	numeric = calloc((size_t)ncols, 1);
+	widths = calloc((size_t)ncols, sizeof *widths);
+	if (numeric == NULL || widths == NULL) {
+		terr_set(e, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < ncols; i++) {
+		numeric[i] = !text_column(csvline_field(cl, i));
+		widths[i] = (double)csvline_field_len(cl, i) + 2;
+	}
+	while ((n = next_record(csv, cl, &buf, &cap, &line, &lcap)) > 0) {
+		for (int i = 0; i < ncols; i++) {
+			const char *v = i < n ? csvline_field(cl, i) : "";
+			double wdt = (double)(i < n ? csvline_field_len(cl, i) : 0) + 2;
+
+			if (numeric[i] && *v && !plain_number(v))
+				numeric[i] = 0;
+			if (wdt > widths[i])
+				widths[i] = wdt > 60 ? 60 : wdt;
+		}
+	}
+	rewind(csv);
+	if (book_open(&b, path, NULL, sheet, e) != 0)
+		goto out;
+	head = fmt(b.wb, NULL, 1);
+	number = fmt(b.wb, "#,##0.######", 0);
+	ws = workbook_add_worksheet(b.wb, sheet);
+	for (int i = 0; i < ncols; i++)
+		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+	while ((n = next_record(csv, cl, &buf, &cap, &line, &lcap)) > 0) {
+		for (int i = 0; i < n && i < ncols; i++) {
+			const char *v = csvline_field(cl, i);
+			money m;
+
+			if (r == 0)
+				worksheet_write_string(ws, r, (lxw_col_t)i, v, head);
+			else if (numeric[i] && *v && money_parse(v, &m) == 0)
+				worksheet_write_number(ws, r, (lxw_col_t)i, num(m), number);
+			else
+				worksheet_write_string(ws, r, (lxw_col_t)i, v, NULL);
+		}
+		r++;
+	}
+	worksheet_freeze_panes(ws, 1, 0);
+	worksheet_autofilter(ws, 0, 0, r ? r - 1 : 0, (lxw_col_t)(ncols - 1));
+	rc = book_close(&b, e);
+out:
+	csvline_free(cl);
+	free(buf);
+	free(line);
+	free(numeric);
+	free(widths);
+	return rc;
+}

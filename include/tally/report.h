@@ -48,6 +48,18 @@ int report_bundles(struct store *s, FILE *out, enum report_format fmt,
 int report_balances(struct store *s, FILE *out, enum report_format fmt,
     const money *below, const char *reseller, struct terr *e);
 
+/* Revenue of a period's numbered invoices and credit notes per reseller,
+ * currency, plan (as invoiced), line kind and tax rate; text closes each
+ * reseller and currency with its total.  CSV header:
+ * reseller,currency,plan,kind,tax_rate,tax,lines,net,tax_amount,total. */
+int report_revenue(struct store *s, FILE *out, enum report_format fmt,
+    const char *period, const char *reseller, struct terr *e);
+
+/* The `limit` destinations of a period with the most charged, per reseller.
+ * CSV header: reseller,currency,destination,calls,seconds,billed_seconds,amount. */
+int report_top(struct store *s, FILE *out, enum report_format fmt, const char *period,
+    const char *reseller, int limit, struct terr *e);
+
 /* CDRs that could not be rated, and why. */
 int report_unrated(struct store *s, FILE *out, enum report_format fmt,
     const char *period, struct terr *e);

@@ -314,6 +314,26 @@ struct invoice_call {
 };
 int store_each_invoice_call(struct store *s, int64_t invoice,
     int (*fn)(const struct invoice_call *, void *), void *arg, struct terr *e);
+/* Revenue of a period's numbered documents (invoices, void or not, and
+ * credit notes) by issuer, currency, version, account, line kind and tax. */
+struct revenue_row {
+	const char *issuer, *currency, *account, *kind;
+	int64_t version, lines;
+	int tax_rate, tax_included, decimals;
+	money net, tax, amount;
+};
+int store_each_revenue(struct store *s, const char *period, const char *issuer,
+    int (*fn)(const struct revenue_row *, void *), void *arg, struct terr *e);
+
+/* The `limit` destinations of a period with the most charged, per reseller. */
+struct top_row {
+	const char *reseller, *destination;
+	int64_t calls, seconds, billed_seconds;
+	money amount;
+};
+int store_each_top(struct store *s, const char *period, const char *reseller, int limit,
+    int (*fn)(const struct top_row *, void *), void *arg, struct terr *e);
+
 /* Does a draft charge a call or a ref that an issued invoice holds?  1, 0, -1. */
 int store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e);
 /* Is `ref` charged by a line of an issued invoice?  1, 0, -1. */

@@ -1,6 +1,7 @@
 /*
  * tally-report - reports over the tally store.  See tally-report(1).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "tally/report.h"
 #include "tally/store.h"
+#include "tally/xlsx.h"
 #include "tally/timefmt.h"
 
 static const char *progname = "tally-report";
@@ -16,16 +18,22 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: tally-report [--db FILE] reconcile [--format text|csv]\n"
-	    "       tally-report [--db FILE] rejects [--batch ID] [--format text|csv]\n"
+	    "usage: tally-report [--db FILE] reconcile [--format FMT]\n"
+	    "       tally-report [--db FILE] rejects [--batch ID] [--format FMT]\n"
 	    "       tally-report [--db FILE] usage --period YYYY-MM [--account ID]\n"
-	    "                    [--reseller R] [--format text|csv|json]\n"
+	    "                    [--reseller R] [--format FMT]\n"
 	    "       tally-report [--db FILE] bundles --period YYYY-MM [--account ID]\n"
-	    "                    [--reseller R] [--format text|csv|json]\n"
-	    "       tally-report [--db FILE] unrated [--period YYYY-MM] [--format text|csv]\n"
+	    "                    [--reseller R] [--format FMT]\n"
+	    "       tally-report [--db FILE] unrated [--period YYYY-MM] [--format FMT]\n"
 	    "       tally-report [--db FILE] balances [--below AMOUNT] [--reseller R]\n"
-	    "                    [--format text|csv|json]\n"
-	    "       tally-report --help | --version\n");
+	    "                    [--format FMT]\n"
+	    "       tally-report [--db FILE] revenue --period YYYY-MM [--reseller R]\n"
+	    "                    [--format FMT]\n"
+	    "       tally-report [--db FILE] top --period YYYY-MM [--reseller R]\n"
+	    "                    [--limit N] [--format FMT]\n"
+	    "       tally-report --help | --version\n"
+	    "FMT: text, csv, json (usage, bundles, balances, revenue, top), or xlsx\n"
+	    "with --out FILE\n");
 }
 
 /* Which options go with which report. */
@@ -34,8 +42,9 @@ check_args(const char *name, enum report_format fmt, long long batch,
     const char *period, const char *account, const char *reseller)
 {
 	static const char *const names[] = { "reconcile", "rejects", "usage", "bundles",
-		"unrated", "balances" };
+		"unrated", "balances", "revenue", "top" };
 	int by_account = strcmp(name, "usage") == 0 || strcmp(name, "bundles") == 0;
+	int by_reseller = strcmp(name, "revenue") == 0 || strcmp(name, "top") == 0;
 	struct civil c;
 	int known = 0;
 
@@ -43,7 +52,7 @@ check_args(const char *name, enum report_format fmt, long long batch,
 		known |= strcmp(name, names[i]) == 0;
 	if (!known) {
 		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile, rejects, "
-		    "usage, bundles, unrated or balances\n", progname, name);
+		    "usage, bundles, unrated, balances, revenue or top\n", progname, name);
 		return -1;
 	}
 	if (batch != 0 && strcmp(name, "rejects") != 0) {
@@ -58,13 +67,23 @@ check_args(const char *name, enum report_format fmt, long long batch,
 		}
 		return 0;
 	}
+	if (by_reseller) {
+		if (account) {
+			fprintf(stderr, "%s: %s takes --period, --reseller and --format\n",
+			    progname, name);
+			return -1;
+		}
+		by_account = 1;	/* the same period and format rules */
+	}
 	if ((account || reseller) && !by_account) {
-		fprintf(stderr, "%s: --account and --reseller go with usage and bundles\n",
+		fprintf(stderr, "%s: --account and --reseller go with usage and bundles"
+		    " (--reseller also with balances, revenue and top)\n",
 		    progname);
 		return -1;
 	}
 	if (fmt == REPORT_JSON && !by_account) {
-		fprintf(stderr, "%s: --format json goes with usage and bundles\n", progname);
+		fprintf(stderr, "%s: --format json goes with usage, bundles, balances, revenue"
+		    " and top\n", progname);
 		return -1;
 	}
 	if (by_account && period == NULL) {
@@ -93,6 +112,8 @@ main(int argc, char **argv)
 		{ "account", required_argument, NULL, 'a' },
 		{ "reseller", required_argument, NULL, 'r' },
 		{ "below", required_argument, NULL, 'B' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -102,7 +123,10 @@ main(int argc, char **argv)
 	enum report_format fmt = REPORT_TEXT;
 	long long batch = 0;
 	money below = 0;
-	int has_below = 0;
+	int has_below = 0, xlsx = 0;
+	long limit = 0;
+	const char *outpath = NULL;
+	FILE *out = stdout;
 	struct store *s;
 	struct terr e;
 	char *end;
@@ -113,8 +137,11 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'f':
-			if (report_format_parse(optarg, &fmt) != 0) {
-				fprintf(stderr, "%s: --format %s: expected text, csv or json\n",
+			/* XLSX is the CSV form laid into a sheet (xlsx.h). */
+			if ((xlsx = strcmp(optarg, "xlsx") == 0))
+				fmt = REPORT_CSV;
+			else if (report_format_parse(optarg, &fmt) != 0) {
+				fprintf(stderr, "%s: --format %s: expected text, csv, json or xlsx\n",
 				    progname, optarg);
 				return 2;
 			}
@@ -127,6 +154,15 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'l':
+			limit = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || limit < 1 || limit > 100000) {
+				fprintf(stderr, "%s: --limit %s: expected 1 to 100000\n", progname,
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'o': outpath = optarg; break;
 		case 'p': period = optarg; break;
 		case 'a': account = optarg; break;
 		case 'r': reseller = optarg; break;
@@ -154,23 +190,51 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: --below goes with balances\n", progname);
 		return 2;
 	}
+	if (limit && strcmp(name, "top") != 0) {
+		fprintf(stderr, "%s: --limit goes with top\n", progname);
+		return 2;
+	}
+	if (xlsx != (outpath != NULL)) {
+		fprintf(stderr, "%s: --format xlsx needs --out FILE, and --out goes with xlsx\n",
+		    progname);
+		return 2;
+	}
 	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
 	}
+	if (xlsx && (out = tmpfile()) == NULL) {
+		fprintf(stderr, "%s: temporary file: %s\n", progname, strerror(errno));
+		store_close(s);
+		return 1;
+	}
 	if (strcmp(name, "reconcile") == 0)
-		rc = report_reconcile(s, stdout, fmt, &e);
+		rc = report_reconcile(s, out, fmt, &e);
 	else if (strcmp(name, "rejects") == 0)
-		rc = report_rejects(s, stdout, fmt, batch, &e);
+		rc = report_rejects(s, out, fmt, batch, &e);
 	else if (strcmp(name, "usage") == 0)
-		rc = report_usage(s, stdout, fmt, period, account, reseller, &e);
+		rc = report_usage(s, out, fmt, period, account, reseller, &e);
 	else if (strcmp(name, "bundles") == 0)
-		rc = report_bundles(s, stdout, fmt, period, account, reseller, &e);
+		rc = report_bundles(s, out, fmt, period, account, reseller, &e);
 	else if (strcmp(name, "balances") == 0)
-		rc = report_balances(s, stdout, fmt, has_below ? &below : NULL, reseller, &e);
+		rc = report_balances(s, out, fmt, has_below ? &below : NULL, reseller, &e);
+	else if (strcmp(name, "revenue") == 0)
+		rc = report_revenue(s, out, fmt, period, reseller, &e);
+	else if (strcmp(name, "top") == 0)
+		rc = report_top(s, out, fmt, period, reseller, limit ? (int)limit : 20, &e);
 	else
-		rc = report_unrated(s, stdout, fmt, period, &e);
+		rc = report_unrated(s, out, fmt, period, &e);
 	store_close(s);
+	if (rc == 0 && xlsx) {
+		if (fflush(out) != 0 || ferror(out)) {
+			snprintf(e.msg, sizeof e.msg, "temporary file: write error");
+			rc = -1;
+		} else {
+			rewind(out);
+			rc = xlsx_from_csv(out, name, outpath, &e);
+		}
+		fclose(out);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;

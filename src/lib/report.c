@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "tally/money.h"
@@ -552,4 +553,244 @@ report_balances(struct store *s, FILE *out, enum report_format fmt, const money 
 		fputs("\n]}\n", out);
 	tariff_set_release(&ts);
 	return 0;
+}
+
+/* ---- revenue ------------------------------------------------------------ */
+
+struct rev_group {
+	char issuer[72], currency[8], plan[72], kind[16];
+	int tax_rate, tax_included, decimals;
+	int64_t lines;
+	money net, tax, amount;
+};
+
+struct rev_ctx {
+	struct store *s;
+	struct tariff *t[8];
+	int64_t version[8];
+	int nt;
+	struct rev_group *g;
+	int n, cap;
+	struct terr *e;
+};
+
+/* The plan an account held in the version its invoice was built with. */
+static const char *
+plan_of(struct rev_ctx *c, int64_t version, const char *account)
+{
+	struct tariff *t = NULL;
+	int a;
+
+	for (int i = 0; i < c->nt; i++)
+		if (c->version[i] == version)
+			t = c->t[i];
+	if (t == NULL) {
+		if (c->nt == 8) {
+			tariff_free(c->t[0]);
+			memmove(c->t, c->t + 1, 7 * sizeof *c->t);
+			memmove(c->version, c->version + 1, 7 * sizeof *c->version);
+			c->nt--;
+		}
+		if ((t = tariff_load_version(c->s, version, c->e)) == NULL)
+			return NULL;
+		c->t[c->nt] = t;
+		c->version[c->nt++] = version;
+	}
+	a = tariff_account(t, account);
+	return a >= 0 ? t->plans[t->accounts[a].plan].name : "";
+}
+
+static int
+rev_row(const struct revenue_row *r, void *arg)
+{
+	struct rev_ctx *c = arg;
+	const char *plan = plan_of(c, r->version, r->account);
+	struct rev_group *g = NULL;
+
+	if (plan == NULL)
+		return -1;
+	for (int i = 0; i < c->n && !g; i++)
+		if (strcmp(c->g[i].issuer, r->issuer) == 0 &&
+		    strcmp(c->g[i].currency, r->currency) == 0 &&
+		    strcmp(c->g[i].plan, plan) == 0 && strcmp(c->g[i].kind, r->kind) == 0 &&
+		    c->g[i].tax_rate == r->tax_rate && c->g[i].tax_included == r->tax_included)
+			g = &c->g[i];
+	if (g == NULL) {
+		if (c->n == c->cap) {
+			int cap = c->cap ? c->cap * 2 : 32;
+			struct rev_group *v = realloc(c->g, (size_t)cap * sizeof *v);
+
+			if (v == NULL) {
+				terr_set(c->e, "out of memory");
+				return -1;
+			}
+			c->g = v, c->cap = cap;
+		}
+		g = &c->g[c->n++];
+		memset(g, 0, sizeof *g);
+		tally_strlcpy(g->issuer, r->issuer, sizeof g->issuer);
+		tally_strlcpy(g->currency, r->currency, sizeof g->currency);
+		tally_strlcpy(g->plan, plan, sizeof g->plan);
+		tally_strlcpy(g->kind, r->kind, sizeof g->kind);
+		g->tax_rate = r->tax_rate, g->tax_included = r->tax_included;
+		g->decimals = r->decimals;
+	}
+	g->lines += r->lines;
+	g->net += r->net, g->tax += r->tax, g->amount += r->amount;
+	return 0;
+}
+
+static int
+rev_cmp(const void *a, const void *b)
+{
+	const struct rev_group *x = a, *y = b;
+	int d;
+
+	if ((d = strcmp(x->issuer, y->issuer)) || (d = strcmp(x->currency, y->currency)) ||
+	    (d = strcmp(x->plan, y->plan)) || (d = strcmp(x->kind, y->kind)))
+		return d;
+	if (x->tax_rate != y->tax_rate)
+		return x->tax_rate < y->tax_rate ? -1 : 1;
+	return x->tax_included - y->tax_included;
+}
+
+int
+report_revenue(struct store *s, FILE *out, enum report_format fmt, const char *period,
+    const char *reseller, struct terr *e)
+{
+	struct rev_ctx c = { .s = s, .e = e };
+	int rc = store_each_revenue(s, period, reseller, rev_row, &c, e);
+
+	if (rc == 0 && c.n > 0)
+		qsort(c.g, (size_t)c.n, sizeof *c.g, rev_cmp);
+	if (rc == 0) {
+		money net = 0, tax = 0;
+
+		if (fmt == REPORT_CSV)
+			fputs("reseller,currency,plan,kind,tax_rate,tax,lines,net,tax_amount,"
+			    "total\n", out);
+		else if (fmt == REPORT_JSON)
+			fputs("{\"revenue\": [", out);
+		else
+			fprintf(out, "%-14s %-4s %-14s %-9s %6s %-8s %6s %16s %14s %16s\n",
+			    "reseller", "cur", "plan", "kind", "rate", "tax", "lines", "net",
+			    "tax_amount", "total");
+		for (int i = 0; i < c.n; i++) {
+			const struct rev_group *g = &c.g[i];
+			char a[32], b[32], t[32], rate[16];
+			const char *terms = g->tax_included ? "included" : "excluded";
+
+			money_format(g->net, g->decimals, a);
+			money_format(g->tax, g->decimals, b);
+			money_format(g->net + g->tax, g->decimals, t);
+			bill_rate_text(g->tax_rate, rate);
+			if (fmt == REPORT_CSV) {
+				fprintf(out, "%s,%s,", g->issuer, g->currency);
+				report_csv_field(out, g->plan, strlen(g->plan));
+				fprintf(out, ",%s,%s,%s,%lld,%s,%s,%s\n", g->kind, rate, terms,
+				    (long long)g->lines, a, b, t);
+			} else if (fmt == REPORT_JSON) {
+				fprintf(out, "%s\n  {\"reseller\": \"%s\", \"currency\": \"%s\","
+				    " \"plan\": ", i ? "," : "", g->issuer, g->currency);
+				report_json_string(out, g->plan);
+				fprintf(out, ", \"kind\": \"%s\", \"tax_rate\": \"%s\", \"tax\": \"%s\","
+				    " \"lines\": %lld, \"net\": \"%s\", \"tax_amount\": \"%s\","
+				    " \"total\": \"%s\"}", g->kind, rate, terms, (long long)g->lines,
+				    a, b, t);
+			} else {
+				fprintf(out, "%-14s %-4s %-14s %-9s %5s%% %-8s %6lld %16s %14s %16s\n",
+				    g->issuer, g->currency, g->plan, g->kind, rate, terms,
+				    (long long)g->lines, a, b, t);
+			}
+			net += g->net, tax += g->tax;
+			/* A total per reseller and currency closes its rows. */
+			if (fmt == REPORT_TEXT && (i + 1 == c.n ||
+			    strcmp(c.g[i + 1].issuer, g->issuer) != 0 ||
+			    strcmp(c.g[i + 1].currency, g->currency) != 0)) {
+				money_format(net, g->decimals, a);
+				money_format(tax, g->decimals, b);
+				money_format(net + tax, g->decimals, t);
+				fprintf(out, "%-14s %-4s %-14s %-9s %6s %-8s %6s %16s %14s %16s\n",
+				    g->issuer, g->currency, "(all)", "", "", "", "", a, b, t);
+				net = tax = 0;
+			}
+		}
+		if (fmt == REPORT_JSON)
+			fputs("\n]}\n", out);
+	}
+	for (int i = 0; i < c.nt; i++)
+		tariff_free(c.t[i]);
+	free(c.g);
+	return rc == 0 ? 0 : -1;
+}
+
+/* ---- top destinations --------------------------------------------------- */
+
+struct top_ctx {
+	FILE *out;
+	enum report_format fmt;
+	struct tariff_set ts;
+	int n;
+};
+
+static int
+top_row(const struct top_row *r, void *arg)
+{
+	struct top_ctx *c = arg;
+	int decimals = 0;
+	const char *currency = "";
+	char amt[32];
+
+	/* The reseller's currency, from any of its current accounts. */
+	for (int i = 0; i < c->ts.n; i++) {
+		if (strcmp(c->ts.t[i]->reseller, r->reseller) == 0) {
+			currency = c->ts.t[i]->currency;
+			decimals = c->ts.t[i]->currency_decimals;
+		}
+	}
+	money_format(r->amount, decimals, amt);
+	if (c->fmt == REPORT_CSV) {
+		fprintf(c->out, "%s,%s,", r->reseller, currency);
+		report_csv_field(c->out, r->destination, strlen(r->destination));
+		fprintf(c->out, ",%lld,%lld,%lld,%s\n", (long long)r->calls, (long long)r->seconds,
+		    (long long)r->billed_seconds, amt);
+	} else if (c->fmt == REPORT_JSON) {
+		fprintf(c->out, "%s\n  {\"reseller\": \"%s\", \"currency\": \"%s\","
+		    " \"destination\": ", c->n ? "," : "", r->reseller, currency);
+		report_json_string(c->out, r->destination);
+		fprintf(c->out, ", \"calls\": %lld, \"seconds\": %lld, \"billed_seconds\": %lld,"
+		    " \"amount\": \"%s\"}", (long long)r->calls, (long long)r->seconds,
+		    (long long)r->billed_seconds, amt);
+	} else {
+		fprintf(c->out, "%-14s %-4s %-32.32s %8lld %10lld %10lld %16s\n", r->reseller,
+		    currency, r->destination, (long long)r->calls, (long long)r->seconds,
+		    (long long)r->billed_seconds, amt);
+	}
+	c->n++;
+	return 0;
+}
+
+int
+report_top(struct store *s, FILE *out, enum report_format fmt, const char *period,
+    const char *reseller, int limit, struct terr *e)
+{
+	struct top_ctx c = { .out = out, .fmt = fmt };
+	int rc;
+
+	if (tariff_set_load(s, &c.ts, e) != 0) {
+		tariff_set_release(&c.ts);
+		return -1;
+	}
+	if (fmt == REPORT_CSV)
+		fputs("reseller,currency,destination,calls,seconds,billed_seconds,amount\n", out);
+	else if (fmt == REPORT_JSON)
+		fputs("{\"top\": [", out);
+	else
+		fprintf(out, "%-14s %-4s %-32s %8s %10s %10s %16s\n", "reseller", "cur",
+		    "destination", "calls", "seconds", "billed", "amount");
+	rc = store_each_top(s, period, reseller, limit, top_row, &c, e);
+	if (rc == 0 && fmt == REPORT_JSON)
+		fputs("\n]}\n", out);
+	tariff_set_release(&c.ts);
+	return rc == 0 ? 0 : -1;
 }

@@ -1862,6 +1862,73 @@ store_each_invoice_call(struct store *s, int64_t invoice,
 }
 
 int
+store_each_revenue(struct store *s, const char *period, const char *issuer,
+    int (*fn)(const struct revenue_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT i.issuer, i.currency, i.account, l.kind,"
+	    " i.version_id, count(*), l.tax_rate, l.tax_included, i.decimals, sum(l.net),"
+	    " sum(l.tax), sum(l.amount)"
+	    " FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id"
+	    " WHERE i.period = ?1 AND i.number IS NOT NULL AND (?2 IS NULL OR i.issuer = ?2)"
+	    " GROUP BY i.issuer, i.currency, i.account, l.kind, i.version_id, l.tax_rate,"
+	    " l.tax_included ORDER BY 1, 2, 3, 4, 5, 7, 8", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	bind_opt(st, 2, issuer);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct revenue_row r = {
+			.issuer = (const char *)sqlite3_column_text(st, 0),
+			.currency = (const char *)sqlite3_column_text(st, 1),
+			.account = (const char *)sqlite3_column_text(st, 2),
+			.kind = (const char *)sqlite3_column_text(st, 3),
+			.version = sqlite3_column_int64(st, 4), .lines = sqlite3_column_int64(st, 5),
+			.tax_rate = sqlite3_column_int(st, 6), .tax_included = sqlite3_column_int(st, 7),
+			.decimals = sqlite3_column_int(st, 8), .net = sqlite3_column_int64(st, 9),
+			.tax = sqlite3_column_int64(st, 10), .amount = sqlite3_column_int64(st, 11),
+		};
+		stop = fn(&r, arg);
+	}
+	return walk_end(s, st, rc, stop, "sum revenue", e);
+}
+
+int
+store_each_top(struct store *s, const char *period, const char *reseller, int limit,
+    int (*fn)(const struct top_row *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT reseller, destination, calls, seconds, billed, amount"
+	    " FROM (SELECT a.reseller, CASE WHEN r.destination <> '' THEN r.destination"
+	    "   ELSE coalesce(r.class, '') END AS destination, count(*) AS calls,"
+	    "   sum(r.seconds) AS seconds, sum(r.billed_seconds) AS billed,"
+	    "   sum(r.amount) AS amount, row_number() OVER (PARTITION BY a.reseller"
+	    "   ORDER BY sum(r.amount) DESC, count(*) DESC, 2) AS n"
+	    "   FROM rating r JOIN account a ON a.id = r.payer"
+	    "   WHERE r.period = ?1 AND r.status = 'rated' AND (?2 IS NULL OR a.reseller = ?2)"
+	    "   GROUP BY a.reseller, 2)"
+	    " WHERE n <= ?3 ORDER BY reseller, n", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, period, -1, SQLITE_STATIC);
+	bind_opt(st, 2, reseller);
+	sqlite3_bind_int(st, 3, limit);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct top_row r = {
+			.reseller = (const char *)sqlite3_column_text(st, 0),
+			.destination = (const char *)sqlite3_column_text(st, 1),
+			.calls = sqlite3_column_int64(st, 2), .seconds = sqlite3_column_int64(st, 3),
+			.billed_seconds = sqlite3_column_int64(st, 4),
+			.amount = sqlite3_column_int64(st, 5),
+		};
+		stop = fn(&r, arg);
+	}
+	return walk_end(s, st, rc, stop, "list top destinations", e);
+}
+
+int
 store_ref_charged(struct store *s, const char *ref, struct terr *e)
 {
 	int64_t n;

@@ -24,11 +24,21 @@ struct close_summary {
 int invoice_close(struct store *s, const char *period, const char *account,
     const char *reseller, struct close_summary *sum, struct terr *e);
 
+/* Close, for every account (of one reseller when not NULL), the period its
+ * billing day closed last by local date `date` (YYYYMMDD; 0: today in the
+ * account's zone), unless issued: what a nightly run does. */
+int invoice_close_due(struct store *s, int32_t date, const char *reseller,
+    struct close_summary *sum, struct terr *e);
+
 /* Number and freeze the period's drafts.  *first and *last get the first
  * and last number given ("" when none).  Returns 0, 1 when refused
  * (nothing issued), -1 on error. */
 int invoice_issue(struct store *s, const char *period, const char *account,
     const char *reseller, int *issued, char first[64], char last[64], struct terr *e);
+
+/* Issue the drafts of the periods invoice_close_due() closes at `date`. */
+int invoice_issue_due(struct store *s, int32_t date, const char *reseller, int *issued,
+    char first[64], char last[64], struct terr *e);
 
 /* A credit note for a whole issued invoice, which becomes void; date NULL:
  * today in the account's zone.  Returns 0, 1 when refused, -1. */

@@ -32,6 +32,8 @@ usage(FILE *out)
 	    "       tally-export [--db FILE] --period YYYY-MM [--account ID] [--reseller NAME]\n"
 	    "                    --format pdf|xlsx|csv|json --out DIR [--skip-existing]\n"
 	    "                    [--jobs N]\n"
+	    "       tally-export [--db FILE] --all [--reseller NAME] --format pdf|xlsx|csv|json\n"
+	    "                    --out DIR [--skip-existing] [--jobs N]\n"
 	    "       tally-export --help | --version\n");
 }
 
@@ -252,6 +254,7 @@ main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "invoice", required_argument, NULL, 'i' },
 		{ "period", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'l' },
 		{ "account", required_argument, NULL, 'a' },
 		{ "reseller", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
@@ -269,7 +272,7 @@ main(int argc, char **argv)
 	struct store *s;
 	struct terr e = { "" };
 	long jobs = 0;
-	int ch, fi = -1;
+	int ch, fi = -1, all = 0;
 	char *end;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -277,6 +280,7 @@ main(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'i': number = optarg; break;
 		case 'p': f.period = optarg; break;
+		case 'l': all = 1; break;
 		case 'a': f.account = optarg; break;
 		case 'r': f.issuer = optarg; break;
 		case 'f': format = optarg; break;
@@ -297,10 +301,10 @@ main(int argc, char **argv)
 	for (int i = 0; format && i < 4; i++)
 		if (strcmp(format, exts[i]) == 0)
 			fi = i;
-	/* One of --invoice and --period; files need a folder, as do many. */
-	if (optind != argc || fi < 0 || !number == !f.period || (number && (f.account ||
-	    f.issuer)) || (!j.dir && (fi <= F_XLSX || f.period)) ||
-	    (j.skip_existing && !j.dir)) {
+	/* One of --invoice, --period and --all; files need a folder, as do many. */
+	if (optind != argc || fi < 0 || !!number + !!f.period + all != 1 ||
+	    (number && (f.account || f.issuer)) || (all && f.account) ||
+	    (!j.dir && (fi <= F_XLSX || !number)) || (j.skip_existing && !j.dir)) {
 		usage(stderr);
 		return 2;
 	}

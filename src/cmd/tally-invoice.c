@@ -8,6 +8,7 @@
 
 #include "tally/invoice.h"
 #include "tally/store.h"
+#include "tally/timefmt.h"
 
 static const char *progname = "tally-invoice";
 
@@ -18,6 +19,8 @@ usage(FILE *out)
 	    "usage: tally-invoice [--db FILE] close --period YYYY-MM [--account ID]"
 	    " [--reseller NAME]\n"
 	    "       tally-invoice [--db FILE] issue --period YYYY-MM [--account ID]"
+	    " [--reseller NAME]\n"
+	    "       tally-invoice [--db FILE] close|issue --due [--date YYYY-MM-DD]"
 	    " [--reseller NAME]\n"
 	    "       tally-invoice [--db FILE] void NUMBER --reason TEXT [--date YYYY-MM-DD]\n"
 	    "       tally-invoice [--db FILE] credit NUMBER --amount AMOUNT --reason TEXT\n"
@@ -52,6 +55,7 @@ main(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'R' },
 		{ "date", required_argument, NULL, 'D' },
 		{ "amount", required_argument, NULL, 'A' },
+		{ "due", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -60,7 +64,8 @@ main(int argc, char **argv)
 	const char *reseller = NULL, *reason = NULL, *date = NULL, *amount = NULL, *cmd;
 	struct store *s;
 	struct terr e;
-	int ch, rc, nargs;
+	int ch, rc, nargs, due = 0;
+	int32_t due_date = 0;
 	money m = 0;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -72,6 +77,7 @@ main(int argc, char **argv)
 		case 'R': reason = optarg; break;
 		case 'D': date = optarg; break;
 		case 'A': amount = optarg; break;
+		case 'u': due = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("tally-invoice %s\n", TALLY_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -84,12 +90,14 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 	if (!(((strcmp(cmd, "close") == 0 || strcmp(cmd, "issue") == 0) && nargs == 0 &&
-	    period && !reason && !date && !amount) ||
+	    period && !reason && !date && !amount && !due) ||
+	    ((strcmp(cmd, "close") == 0 || strcmp(cmd, "issue") == 0) && nargs == 0 &&
+	    due && !period && !account && !reason && !amount) ||
 	    (strcmp(cmd, "void") == 0 && nargs == 1 && reason && !amount && !period &&
 	    !account && !reseller) ||
 	    (strcmp(cmd, "credit") == 0 && nargs == 1 && reason && amount && !period &&
 	    !account && !reseller) ||
-	    (strcmp(cmd, "list") == 0 && nargs == 0 && !reason && !date && !amount))) {
+	    (strcmp(cmd, "list") == 0 && nargs == 0 && !reason && !date && !amount && !due))) {
 		usage(stderr);
 		return 2;
 	}
@@ -103,6 +111,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: --reason: give 1 to 200 bytes\n", progname);
 		return 2;
 	}
+	if (due && date) {
+		struct civil c;
+
+		if (strlen(date) != 10 || timefmt_parse("%Y-%m-%d", date, &c) != 0) {
+			fprintf(stderr, "%s: --date %s: expected YYYY-MM-DD\n", progname, date);
+			return 2;
+		}
+		due_date = c.year * 10000 + c.mon * 100 + c.day;
+	}
+	if (due)
+		period = "the due periods";
 	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
@@ -110,7 +129,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "close") == 0) {
 		struct close_summary sum;
 
-		if ((rc = invoice_close(s, period, account, reseller, &sum, &e)) == 0) {
+		rc = due ? invoice_close_due(s, due_date, reseller, &sum, &e) :
+		    invoice_close(s, period, account, reseller, &sum, &e);
+		if (rc == 0) {
 			printf("closed %s: %d drafts with %lld calls, %d already issued\n", period,
 			    sum.drafts, (long long)sum.calls, sum.kept);
 			if (sum.unrated)
@@ -121,7 +142,9 @@ main(int argc, char **argv)
 		char first[64], last[64];
 		int n;
 
-		if ((rc = invoice_issue(s, period, account, reseller, &n, first, last, &e)) == 0) {
+		rc = due ? invoice_issue_due(s, due_date, reseller, &n, first, last, &e) :
+		    invoice_issue(s, period, account, reseller, &n, first, last, &e);
+		if (rc == 0) {
 			if (n == 0)
 				printf("issued nothing: no drafts of %s\n", period);
 			else

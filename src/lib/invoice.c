@@ -408,8 +408,48 @@ valid_period(const char *p)
 	    atoi(p + 5) >= 1 && atoi(p + 5) <= 12 && atoi(p) >= 1970;
 }
 
+/*
+ * The period that an account's billing day closed last by local date
+ * `date` (0: today in its zone): the one before the period holding that
+ * date.  0 when the account was created after it ended.
+ */
+static int
+due_period(const struct taccount *a, int32_t date, char out[8])
+{
+	int64_t start;
+	char cur[8];
+
+	if (date == 0)
+		date = local_date(a->tz, (int64_t)time(NULL));
+	rate_period(a, local_midnight(a->tz, date), cur);
+	start = rate_period_start(a, cur, 0);
+	if (local_date(a->tz, start - 1) < a->created)
+		return 0;
+	rate_period(a, start - 1, out);
+	return 1;
+}
+
+static int close_run(struct store *s, const char *period, int32_t due, const char *account,
+    const char *reseller, struct close_summary *sum, struct terr *e);
+
 int
 invoice_close(struct store *s, const char *period, const char *account,
+    const char *reseller, struct close_summary *sum, struct terr *e)
+{
+	if (!valid_period(period))
+		return terr_set(e, "period \"%s\" is not YYYY-MM", period);
+	return close_run(s, period, 0, account, reseller, sum, e);
+}
+
+int
+invoice_close_due(struct store *s, int32_t date, const char *reseller,
+    struct close_summary *sum, struct terr *e)
+{
+	return close_run(s, NULL, date, NULL, reseller, sum, e);
+}
+
+static int
+close_run(struct store *s, const char *period, int32_t due, const char *account,
     const char *reseller, struct close_summary *sum, struct terr *e)
 {
 	struct tariff_set ts;
@@ -417,8 +457,6 @@ invoice_close(struct store *s, const char *period, const char *account,
 	int found = account == NULL;
 
 	memset(sum, 0, sizeof *sum);
-	if (!valid_period(period))
-		return terr_set(e, "period \"%s\" is not YYYY-MM", period);
 	if (tariff_set_load(s, &ts, e) != 0) {
 		tariff_set_release(&ts);
 		return -1;
@@ -433,8 +471,13 @@ invoice_close(struct store *s, const char *period, const char *account,
 		for (int a = 0; a < t->naccounts; a++) {
 			if (account && strcmp(account, t->accounts[a].id) != 0)
 				continue;
+			char p[8];
+
 			found = 1;
-			if (close_account(s, t, ts.version[i], a, period, gen, sum, e) != 0)
+			if (period == NULL && !due_period(&t->accounts[a], due, p))
+				continue;
+			if (close_account(s, t, ts.version[i], a, period ? period : p, gen, sum,
+			    e) != 0)
 				goto fail;
 		}
 	}
@@ -457,7 +500,7 @@ fail:
 
 struct draft {
 	int64_t id, generation;
-	char issuer[80], account[80], prefix[48], first[11], date[11];
+	char issuer[80], account[80], prefix[48], first[11], date[11], period[8];
 	money total;
 };
 
@@ -490,6 +533,7 @@ on_draft(const struct invoice_row *r, void *arg)
 	tally_strlcpy(x->prefix, r->prefix, sizeof x->prefix);
 	tally_strlcpy(x->date, r->date, sizeof x->date);
 	tally_strlcpy(x->first, r->first_day, sizeof x->first);
+	tally_strlcpy(x->period, r->period, sizeof x->period);
 	return 0;
 }
 
@@ -522,8 +566,55 @@ fault(const char *where)
 		raise(SIGKILL);
 }
 
+/* Keep the drafts of the periods due at `date` (due_period). */
+static int
+keep_due(struct store *s, struct drafts *d, int32_t date, struct terr *e)
+{
+	struct tariff_set ts;
+	int n = 0;
+
+	if (tariff_set_load(s, &ts, e) != 0) {
+		tariff_set_release(&ts);
+		return -1;
+	}
+	for (int i = 0; i < d->n; i++) {
+		int a, t = tariff_set_find(&ts, d->v[i].account, &a);
+		char p[8];
+
+		if (t >= 0 && due_period(&ts.t[t]->accounts[a], date, p) &&
+		    strcmp(p, d->v[i].period) == 0)
+			d->v[n++] = d->v[i];
+	}
+	d->n = n;
+	tariff_set_release(&ts);
+	return 0;
+}
+
+static int issue_run(struct store *s, const char *period, int32_t due, const char *account,
+    const char *reseller, int *issued, char first[64], char last[64], struct terr *e);
+
 int
 invoice_issue(struct store *s, const char *period, const char *account,
+    const char *reseller, int *issued, char first[64], char last[64], struct terr *e)
+{
+	*issued = 0;
+	first[0] = last[0] = '\0';
+	if (!valid_period(period))
+		return terr_set(e, "period \"%s\" is not YYYY-MM", period);
+	return issue_run(s, period, 0, account, reseller, issued, first, last, e);
+}
+
+int
+invoice_issue_due(struct store *s, int32_t date, const char *reseller, int *issued,
+    char first[64], char last[64], struct terr *e)
+{
+	*issued = 0;
+	first[0] = last[0] = '\0';
+	return issue_run(s, NULL, date, NULL, reseller, issued, first, last, e);
+}
+
+static int
+issue_run(struct store *s, const char *period, int32_t due, const char *account,
     const char *reseller, int *issued, char first[64], char last[64], struct terr *e)
 {
 	struct invoice_filter f = { .period = period, .account = account,
@@ -532,13 +623,11 @@ invoice_issue(struct store *s, const char *period, const char *account,
 	int64_t gen;
 	int rc = -1;
 
-	*issued = 0;
-	first[0] = last[0] = '\0';
-	if (!valid_period(period))
-		return terr_set(e, "period \"%s\" is not YYYY-MM", period);
 	if (store_begin(s, e) != 0)
 		return -1;
 	if (store_generation(s, &gen, e) != 0 || store_each_invoice(s, &f, on_draft, &d, e) != 0)
+		goto fail;
+	if (period == NULL && keep_due(s, &d, due, e) != 0)
 		goto fail;
 	/* issue order: by issuer, then account */
 	for (int i = 0; i < d.n; i++) {
@@ -551,7 +640,7 @@ invoice_issue(struct store *s, const char *period, const char *account,
 		if (x->generation != gen) {
 			terr_set(e, "the draft of %s for %s was closed before the last change to "
 			    "the ratings, tariffs or ledger: close the period again; nothing "
-			    "issued", period, x->account);
+			    "issued", x->period, x->account);
 			rc = 1;
 			goto fail;
 		}
@@ -561,7 +650,7 @@ invoice_issue(struct store *s, const char *period, const char *account,
 			if (rc > 0)
 				terr_set(e, "the draft of %s for %s charges calls or fees that another "
 				    "invoice issued since: close the period again; nothing issued",
-				    period, x->account);
+				    x->period, x->account);
 			goto fail;
 		}
 		rc = -1;

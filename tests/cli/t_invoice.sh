@@ -204,3 +204,69 @@ check "... counts the earlier invoice in its previous balance" \
 	"previous=-361.60 payments=0.00 total=86.40 due=448.00" \
 	"$(tally-export --invoice "$x" --format json |
 	jq -r '"previous=\(.previous_balance) payments=\(.payments) total=\(.total) due=\(.amount_due)"')"
+
+# ---- Exports (tally-export(1)): the documents above, hand-worked in
+# invoice.expect, as PDF and XLSX.  VND prints 1.234.567 ₫, CNY ¥1,234.56.
+pdf() { pdftotext -q -layout "$1" -; }
+run 0 "export every document of 2026-11 as PDF" \
+	tally-export --period 2026-11 --format pdf --out "$T/pdf"
+pdf "$T/pdf/ivn-000002.pdf" >"$T/h6.txt"
+contains "H6's PDF has its number" "$T/h6.txt" "ivn-000002"
+contains "... the Vietnamese customer name" "$T/h6.txt" "Công ty Hải Sáu"
+contains "... the first hotline step" "$T/h6.txt" "299.000 ₫"
+contains "... the subtotal before tax" "$T/h6.txt" "476.364 ₫"
+contains "... the 10% tax" "$T/h6.txt" "47.636 ₫"
+contains "... the total" "$T/h6.txt" "524.000 ₫"
+pdf "$T/pdf/icn-000006.pdf" >"$T/c2.txt"
+contains "C2's PDF has the Chinese customer name" "$T/c2.txt" "北京办公室"
+contains "... Chinese labels" "$T/c2.txt" "价税合计"
+contains "... the minimum true-up" "$T/c2.txt" "¥1,190.00"
+contains "... the 8% tax" "$T/c2.txt" "¥96.00"
+contains "... the total" "$T/c2.txt" "¥1,296.00"
+pdf "$T/pdf/icn-000007.pdf" >"$T/c3.txt"
+contains "C3's call is itemized in Shanghai time" "$T/c3.txt" "2026-11-13 10:00:00"
+contains "... lasting 83:45 (5025 s)" "$T/c3.txt" "83:45"
+contains "... on page 2 of 2" "$T/c3.txt" "2/2"
+pdf "$T/pdf/ivn-000004.pdf" >"$T/l1.txt"
+contains "L1's 61-second call is listed" "$T/l1.txt" "1:01"
+contains "... and its 120-second one" "$T/l1.txt" "2026-11-05 10:00:00"
+run 0 "one invoice alone" tally-export --invoice icn-000006 --format pdf --out "$T/one"
+check "... gives the same bytes as in the period's batch" "same" \
+	"$(cmp -s "$T/one/icn-000006.pdf" "$T/pdf/icn-000006.pdf" && echo same)"
+run 0 "with one worker" tally-export --period 2026-11 --format pdf --out "$T/pdf1" --jobs 1
+check "... the same files as with two" "" "$(diff -r "$T/pdf" "$T/pdf1")"
+run 2 "PDF needs --out" tally-export --invoice icn-000006 --format pdf
+run 2 "--invoice and --period together" tally-export --invoice icn-000006 --period 2026-11 \
+	--format json --out "$T/x"
+
+run 0 "export H6 and L1 as XLSX" tally-export --period 2026-11 --format xlsx --out "$T/xlsx"
+unzip -p "$T/xlsx/ivn-000002.xlsx" xl/worksheets/sheet1.xml >"$T/h6.xml"
+check "H6's sheet: the line amounts are numbers, in step order" "299000 147000 78000" \
+	"$(grep -o '<c r="E[0-9]*" s="[0-9]*"><v>[^<]*' "$T/h6.xml" | sed 's/.*<v>//' | xargs)"
+check "... subtotal, tax, total and due are formulas holding the invoice's figures" \
+	"476364 47636 524000 524000" \
+	"$(grep -o '<f>[^<]*</f><v>[^<]*' "$T/h6.xml" | sed 's/.*<v>//' | xargs)"
+check "... the subtotal sums the net column" "SUM(I17:I19)" \
+	"$(grep -o '<f>SUM(I[^<]*' "$T/h6.xml" | sed 's/<f>//')"
+contains "... the header row is frozen" "$T/h6.xml" 'state="frozen"'
+contains "... and filtered" "$T/h6.xml" '<autoFilter ref="A16:I19"/>'
+unzip -p "$T/xlsx/ivn-000004.xlsx" xl/worksheets/sheet2.xml >"$T/l1.xml"
+day=$(( ($(date -u -d 2026-11-05 +%s) - $(date -u -d 1899-12-30 +%s)) / 86400 ))
+check "L1's calls sheet: the first call's time is a date (serial $day, 10:00)" "$day.41666" \
+	"$(grep -o '<c r="A2" s="[0-9]*"><v>[^<]*' "$T/l1.xml" | sed 's/.*<v>//' | cut -c1-11)"
+check "... seconds are numbers" "120 61" \
+	"$(grep -o '<c r="F[23]" s="[0-9]*"><v>[^<]*' "$T/l1.xml" | sed 's/.*<v>//' | xargs)"
+unzip -p "$T/xlsx/ivn-000002.xlsx" docProps/core.xml >"$T/core.xml"
+contains "... the workbook is dated by the invoice, not the clock" "$T/core.xml" \
+	"2026-11-30T00:00:00Z"
+
+# Revenue of 2026-11 for the Vietnamese package: ivn-000001..8 and 11, the
+# void ivn-000006 and its credit note (net 0): net 7653560, tax 765356.
+run 0 "revenue report" tally-report revenue --period 2026-11 --reseller ivn
+check "... the reseller's net, tax and total" "7653560 765356 8418916" \
+	"$(awk '$3 == "(all)" { print $4, $5, $6 }' "$T/out")"
+run 0 "revenue as XLSX" tally-report revenue --period 2026-11 --reseller ivn --format xlsx \
+	--out "$T/rev.xlsx"
+check "... the net column holds numbers" "0" \
+	"$(unzip -p "$T/rev.xlsx" xl/worksheets/sheet1.xml | grep -o '<c r="H[2-9]"[^>]*t="inlineStr"' | wc -l)"
+run 2 "xlsx needs --out" tally-report revenue --period 2026-11 --format xlsx

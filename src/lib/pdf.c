@@ -96,8 +96,9 @@ on_error(HPDF_STATUS err, HPDF_STATUS detail, void *arg)
 }
 
 /* A font made by the build (scripts/make-font): $TALLY_FONT_DIR, beside
- * the program (build/bin/../fonts in the tree), or where make install put
- * it.  Returns 0 when found. */
+ * the program (build/bin/../fonts in the tree, PREFIX/share/tally/fonts
+ * installed), or in the DATADIR the program was built for.  Returns 0 when
+ * found. */
 static int
 find_font(const char *name, char out[PATH_MAX])
 {
@@ -117,6 +118,11 @@ find_font(const char *name, char out[PATH_MAX])
 		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
 			snprintf(out, PATH_MAX, "%.*s/../fonts/%s", PATH_MAX - 64, exe, name);
+			if (access(out, R_OK) == 0)
+				return 0;
+			/* installed: PREFIX/bin/../share/tally/fonts, wherever PREFIX is */
+			snprintf(out, PATH_MAX, "%.*s/../share/tally/fonts/%s", PATH_MAX - 64, exe,
+			    name);
 			if (access(out, R_OK) == 0)
 				return 0;
 		}

@@ -54,3 +54,9 @@ sed -i "s|$T/drop/fs|$T/drop/gone|" "$T/nightly.conf"
 run 1 "a missing drop folder" scripts/nightly -c "$T/nightly.conf" -d 2026-12-01
 contains "... fails naming it" "$T/out" "FAILED: drop folder $T/drop/gone of source sh-fs is missing"
 run 2 "an unreadable configuration" scripts/nightly -c "$T/none.conf"
+run 2 "a billing date that is not YYYY-MM-DD" scripts/nightly -c "$T/nightly.conf" -d 12/01/2026
+run 0 "--help" scripts/nightly --help
+check "... lists the options of tally-nightly(8)'s SYNOPSIS" "--help --version -c -d" \
+	"$(for o in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' man/man8/tally-nightly.8 |
+		grep -oE 'Fl [a-z]|\\-[a-z]+' | sed 's/^Fl /-/; s/^\\/-/' | LC_ALL=C sort -u); do
+		grep -qF -- "$o" "$T/out" && printf '%s ' "$o"; done | sed 's/ $//')"

@@ -64,6 +64,27 @@ collect(const struct invoice_row *r, void *arg)
 	return 0;
 }
 
+/* mkdir -p: the folder and its missing parents. */
+static int
+make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 struct job {
 	struct store *s;
 	struct invdoc_set *set;
@@ -310,7 +331,7 @@ main(int argc, char **argv)
 	}
 	j.fmt = (enum fmt)fi;
 	f.number = number;
-	if (j.dir && mkdir(j.dir, 0777) != 0 && errno != EEXIST) {
+	if (j.dir && make_dirs(j.dir) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", progname, j.dir, strerror(errno));
 		return 1;
 	}

@@ -414,8 +414,22 @@ party(struct pdf_writer *w, HPDF_Page page, float x, float y, enum label head,
 	text(w, page, x, y, 8, w->L[head]);
 	HPDF_Page_SetRGBFill(page, 0, 0, 0);
 	y -= 15;
-	clipped(w, page, x, y, 11, maxw, name);
-	y -= 14;
+	/* A long name wraps once, then is cut. */
+	{
+		size_t n = fitting(w, name, 11, maxw, 1);
+		char first[512];
+
+		if (n < strlen(name) && n < sizeof first) {
+			snprintf(first, sizeof first, "%.*s", (int)n, name);
+			text(w, page, x, y, 11, first);
+			y -= 14;
+			name += n;
+			while (*name == ' ')
+				name++;
+		}
+		clipped(w, page, x, y, 11, maxw, name);
+		y -= 14;
+	}
 	for (int i = 0; i < nextra; i++) {
 		char buf[320];
 

@@ -23,7 +23,7 @@
 #include "tally/tariff.h"
 #include "tally/terr.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -306,7 +306,8 @@ int store_each_invoice_line(struct store *s, int64_t invoice,
     int (*fn)(const struct bill_line *, void *), void *arg, struct terr *e);
 int store_each_invoice_tax(struct store *s, int64_t invoice,
     int (*fn)(const struct bill_taxgroup *, void *), void *arg, struct terr *e);
-/* The calls an invoice holds (its itemized list), in start, id order. */
+/* The calls an invoice holds (its itemized list), in start, id order, as
+ * they were rated when it was closed. */
 struct invoice_call {
 	int64_t cdr, start_ts, seconds, billed_seconds;
 	const char *caller, *callee, *destination, *class, *period;

@@ -19,6 +19,7 @@
 #include "tally/invdoc.h"
 #include "tally/pdf.h"
 #include "tally/store.h"
+#include "tally/timefmt.h"
 #include "tally/xlsx.h"
 
 static const char *progname = "tally-export";
@@ -97,16 +98,24 @@ struct job {
 	struct terr *e;
 };
 
-/* The file of a document: its number, with '/' (allowed in prefixes) as '_'. */
+/* The file of a document: its number, with the '/' prefixes may hold as
+ * "%2F" ('%' is not allowed in a number), so that two numbers never share
+ * a file. */
 static void
 file_name(const struct job *j, const char *number, char out[PATH_MAX])
 {
-	char name[128];
+	char name[256];
+	size_t n = 0;
 
-	snprintf(name, sizeof name, "%s", number);
-	for (char *p = name; *p; p++)
-		if (*p == '/')
-			*p = '_';
+	for (const char *p = number; *p && n < sizeof name - 4; p++) {
+		if (*p == '/') {
+			memcpy(name + n, "%2F", 3);
+			n += 3;
+		} else {
+			name[n++] = *p;
+		}
+	}
+	name[n] = '\0';
 	snprintf(out, PATH_MAX, "%s/%s.%s", j->dir, name, exts[j->fmt]);
 }
 
@@ -234,7 +243,7 @@ run_parallel(const char *db, const struct ids *ids, int jobs, struct job *proto)
 		}
 		if (pids[k] == 0) {
 			struct job j = *proto;
-			struct terr e;
+			struct terr e = { "" };
 
 			close(fds[0]);
 			j.progress_fd = fds[1];
@@ -327,6 +336,11 @@ main(int argc, char **argv)
 	    (number && (f.account || f.issuer)) || (all && f.account) ||
 	    (!j.dir && (fi <= F_XLSX || !number)) || (j.skip_existing && !j.dir)) {
 		usage(stderr);
+		return 2;
+	}
+	if (f.period && (strlen(f.period) != 7 ||
+	    timefmt_parse("%Y-%m", f.period, &(struct civil){ 0 }) != 0)) {
+		fprintf(stderr, "%s: --period %s: expected YYYY-MM\n", progname, f.period);
 		return 2;
 	}
 	j.fmt = (enum fmt)fi;

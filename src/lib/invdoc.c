@@ -111,6 +111,7 @@ invdoc_load(struct invdoc_set *set, const struct invoice_row *r, struct invdoc *
 
 	memset(d, 0, sizeof *d);
 	d->r = *r;
+	*e->msg = '\0';
 	if ((t = version_of(set, r->version, e)) == NULL)
 		return -1;
 	a = tariff_account(t, r->account);
@@ -134,7 +135,8 @@ invdoc_load(struct invdoc_set *set, const struct invoice_row *r, struct invdoc *
 	if (rc == 0)
 		rc = store_each_invoice_tax(set->s, r->id, add_tax, d, e);
 	if (rc != 0) {
-		if (rc > 0)
+		/* a walk stopped by add_line or add_tax left no message */
+		if (*e->msg == '\0')
 			terr_set(e, "invoice %s: out of memory or too many tax groups", r->number);
 		invdoc_release(d);
 		return -1;

@@ -293,10 +293,12 @@ fitting(struct pdf_writer *w, const char *s, float size, float maxw, int at_spac
 	if (len < sizeof buf && text(w, NULL, 0, 0, size, s) <= maxw)
 		return len;
 	/* Grow by whole characters until the next one would not fit. */
-	for (size_t i = 0; i < len && i < sizeof buf - 1;) {
+	for (size_t i = 0; i < len;) {
 		long c;
 		int n = utf8_next((const unsigned char *)s + i, &c);
 
+		if (i + (size_t)n >= sizeof buf)
+			break;
 		memcpy(buf, s, i + (size_t)n);
 		buf[i + (size_t)n] = '\0';
 		if (text(w, NULL, 0, 0, size, buf) > maxw)
@@ -395,12 +397,32 @@ money_text(const struct invdoc *d, money m, char buf[64])
 	money_display(m, d->r.currency, d->r.decimals, buf);
 }
 
+/* The header's labels and values: the values stand after the widest
+ * label of the document's language. */
+static float
+label_width(struct pdf_writer *w)
+{
+	static const enum label ls[] = { L_NUMBER, L_DATE, L_PERIOD, L_CURRENCY, L_REFERS,
+		L_REASON };
+	float max = 0;
+
+	for (size_t i = 0; i < sizeof ls / sizeof *ls; i++) {
+		float t = text(w, NULL, 0, 0, 8, w->L[ls[i]]);
+
+		if (t > max)
+			max = t;
+	}
+	return max + 10;
+}
+
 /* A label and value pair in the header; returns the next y. */
 static float
 field(struct pdf_writer *w, HPDF_Page page, float x, float y, enum label l, const char *v)
 {
+	float lw = label_width(w);
+
 	text(w, page, x, y, 8, w->L[l]);
-	clipped(w, page, x + 70, y, 9, RIGHT - x - 70, v);
+	clipped(w, page, x + lw, y, 9, RIGHT - x - lw, v);
 	return y - 13;
 }
 

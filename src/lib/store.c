@@ -231,6 +231,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * before the last bump is not issued */
 	"CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
 	"INSERT INTO generation VALUES (1, 0);",
+
+	/* 4 -> 5: an invoice keeps its calls as they were rated when it was
+	 * closed, so that its itemized list never changes, even after a void
+	 * lets the calls be rated again for another invoice.  Rows of older
+	 * stores stay NULL and read the rating. */
+	"ALTER TABLE invoice_cdr ADD COLUMN seconds INTEGER;"
+	"ALTER TABLE invoice_cdr ADD COLUMN billed_seconds INTEGER;"
+	"ALTER TABLE invoice_cdr ADD COLUMN amount INTEGER;"
+	"ALTER TABLE invoice_cdr ADD COLUMN destination TEXT;"
+	"ALTER TABLE invoice_cdr ADD COLUMN class TEXT;",
 };
 
 enum stmt {
@@ -270,7 +280,10 @@ static const char *const stmt_sql[S_NSTMT] = {
 	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2",
 	[S_FROZEN] = "SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
 	    " WHERE ic.cdr_id = ?1 AND i.status = 'issued'",
-	[S_INVOICE_CDR] = "INSERT INTO invoice_cdr (cdr_id, invoice_id) VALUES (?1, ?2)",
+	[S_INVOICE_CDR] = "INSERT INTO invoice_cdr (cdr_id, invoice_id, seconds, billed_seconds,"
+	    " amount, destination, class) SELECT ?1, ?2, r.seconds, r.billed_seconds, r.amount,"
+	    " r.destination, coalesce(r.class, '') FROM (SELECT 1) LEFT JOIN rating r"
+	    " ON r.cdr_id = ?1",
 };
 
 struct store {
@@ -1834,10 +1847,12 @@ int
 store_each_invoice_call(struct store *s, int64_t invoice,
     int (*fn)(const struct invoice_call *, void *), void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT c.id, c.start_ts, r.seconds, r.billed_seconds,"
-	    " c.caller, c.callee, r.destination, coalesce(r.class, ''), r.period, r.amount"
+	sqlite3_stmt *st = prep(s, "SELECT c.id, c.start_ts, coalesce(i.seconds, r.seconds, 0),"
+	    " coalesce(i.billed_seconds, r.billed_seconds, 0), c.caller, c.callee,"
+	    " coalesce(i.destination, r.destination, ''), coalesce(i.class, r.class, ''),"
+	    " coalesce(r.period, ''), coalesce(i.amount, r.amount, 0)"
 	    " FROM invoice_cdr i JOIN cdr c ON c.id = i.cdr_id"
-	    " JOIN rating r ON r.cdr_id = i.cdr_id"
+	    " LEFT JOIN rating r ON r.cdr_id = i.cdr_id"
 	    " WHERE i.invoice_id = ?1 ORDER BY c.start_ts, c.id", e);
 	int rc, stop = 0;
 
@@ -1903,7 +1918,8 @@ store_each_top(struct store *s, const char *period, const char *reseller, int li
 	    "   ELSE coalesce(r.class, '') END AS destination, count(*) AS calls,"
 	    "   sum(r.seconds) AS seconds, sum(r.billed_seconds) AS billed,"
 	    "   sum(r.amount) AS amount, row_number() OVER (PARTITION BY a.reseller"
-	    "   ORDER BY sum(r.amount) DESC, count(*) DESC, 2) AS n"
+	    "   ORDER BY sum(r.amount) DESC, count(*) DESC, CASE WHEN r.destination <> ''"
+	    "   THEN r.destination ELSE coalesce(r.class, '') END) AS n"
 	    "   FROM rating r JOIN account a ON a.id = r.payer"
 	    "   WHERE r.period = ?1 AND r.status = 'rated' AND (?2 IS NULL OR a.reseller = ?2)"
 	    "   GROUP BY a.reseller, 2)"

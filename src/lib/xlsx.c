@@ -10,6 +10,7 @@
 
 #include "tally/csvline.h"
 #include "tally/money.h"
+#include "tally/report.h"
 #include "tally/timefmt.h"
 #include "tally/xlsx.h"
 
@@ -19,6 +20,48 @@ static double
 num(money m)
 {
 	return (double)m / (double)MONEY_SCALE;
+}
+
+/* Text XML can hold: valid UTF-8 without control characters but tab and
+ * line ends.  Anything else (a rejected line's raw bytes) is shown as the
+ * terminal reports show it (report_escaped), or the sheet would not open. */
+static int
+xml_safe(const unsigned char *s)
+{
+	while (*s) {
+		int n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3 :
+		    (*s & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (n == 0 || (n == 1 && *s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r') ||
+		    *s == 0x7f)
+			return 0;
+		if ((n == 2 && *s < 0xc2) || (n == 3 && *s == 0xe0 && s[1] < 0xa0) ||
+		    (n == 3 && *s == 0xed && s[1] >= 0xa0) || (n == 4 && *s == 0xf0 &&
+		    s[1] < 0x90) || (n == 4 && (*s > 0xf4 || (*s == 0xf4 && s[1] >= 0x90))))
+			return 0;	/* overlong, a surrogate, beyond U+10FFFF */
+		for (int i = 1; i < n; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+		s += n;
+	}
+	return 1;
+}
+
+static void
+put_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_format *f)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (xml_safe((const unsigned char *)s) || (m = open_memstream(&buf, &len)) == NULL) {
+		worksheet_write_string(ws, r, c, s, f);
+		return;
+	}
+	report_escaped(m, s, strlen(s), 8000);
+	fclose(m);
+	worksheet_write_string(ws, r, c, buf ? buf : "", f);
+	free(buf);
 }
 
 /* A workbook written aside and renamed into place when whole. */
@@ -118,7 +161,7 @@ write_date(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *text, lxw_fo
 	    &dt.min, &dt.sec) >= 3)
 		worksheet_write_datetime(ws, r, c, &dt, f);
 	else
-		worksheet_write_string(ws, r, c, text, NULL);
+		put_text(ws, r, c, text, NULL);
 }
 
 static int
@@ -128,10 +171,10 @@ call_row(const struct invdoc_call *ic, void *arg)
 	lxw_row_t r = ++x->row;
 
 	write_date(x->calls, r, 0, ic->local, x->when);
-	worksheet_write_string(x->calls, r, 1, ic->c->caller, NULL);
-	worksheet_write_string(x->calls, r, 2, ic->c->callee, NULL);
-	worksheet_write_string(x->calls, r, 3, ic->c->destination, NULL);
-	worksheet_write_string(x->calls, r, 4, ic->c->class, NULL);
+	put_text(x->calls, r, 1, ic->c->caller, NULL);
+	put_text(x->calls, r, 2, ic->c->callee, NULL);
+	put_text(x->calls, r, 3, ic->c->destination, NULL);
+	put_text(x->calls, r, 4, ic->c->class, NULL);
 	worksheet_write_number(x->calls, r, 5, (double)ic->c->seconds, x->count);
 	worksheet_write_number(x->calls, r, 6, (double)ic->c->billed_seconds, x->count);
 	worksheet_write_number(x->calls, r, 7, num(ic->c->amount), x->price);
@@ -163,31 +206,31 @@ invoice_sheet(lxw_workbook *wb, struct ivx *x)
 	for (size_t i = 0; i < sizeof line_widths / sizeof *line_widths; i++)
 		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, line_widths[i], NULL);
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++, r++) {
-		worksheet_write_string(ws, r, 0, fields[i][0], x->head);
+		put_text(ws, r, 0, fields[i][0], x->head);
 		if (strstr(fields[i][0], "Date") || strstr(fields[i][0], "Period "))
 			write_date(ws, r, 1, fields[i][1], x->date);
 		else
-			worksheet_write_string(ws, r, 1, fields[i][1], NULL);
+			put_text(ws, r, 1, fields[i][1], NULL);
 	}
 	head = ++r;
 	for (size_t i = 0; i < sizeof line_cols / sizeof *line_cols; i++)
-		worksheet_write_string(ws, r, (lxw_col_t)i, line_cols[i], x->head);
+		put_text(ws, r, (lxw_col_t)i, line_cols[i], x->head);
 	first = r + 1;
 	for (int i = 0; i < d->nlines; i++) {
 		const struct bill_line *l = &d->lines[i];
 		money q;
 
 		r++;
-		worksheet_write_string(ws, r, 0, bill_kind_name(l->kind), NULL);
-		worksheet_write_string(ws, r, 1, l->description, NULL);
+		put_text(ws, r, 0, bill_kind_name(l->kind), NULL);
+		put_text(ws, r, 1, l->description, NULL);
 		if (money_parse(l->quantity, &q) == 0)
 			worksheet_write_number(ws, r, 2, num(q), x->count);
 		else
-			worksheet_write_string(ws, r, 2, l->quantity, NULL);
+			put_text(ws, r, 2, l->quantity, NULL);
 		worksheet_write_number(ws, r, 3, num(l->unit_price), x->price);
 		worksheet_write_number(ws, r, 4, num(l->amount), x->money);
 		worksheet_write_number(ws, r, 5, l->tax_rate / 10000.0, x->pct);
-		worksheet_write_string(ws, r, 6, l->tax_included ? "included" : "excluded", NULL);
+		put_text(ws, r, 6, l->tax_included ? "included" : "excluded", NULL);
 		worksheet_write_number(ws, r, 7, num(l->tax), x->money);
 		worksheet_write_number(ws, r, 8, num(l->net), x->money);
 	}
@@ -200,36 +243,36 @@ invoice_sheet(lxw_workbook *wb, struct ivx *x)
 		const struct bill_taxgroup *g = &d->taxes[i];
 
 		r++;
-		worksheet_write_string(ws, r, 1, "Tax group: base and tax", NULL);
+		put_text(ws, r, 1, "Tax group: base and tax", NULL);
 		worksheet_write_number(ws, r, 5, g->rate / 10000.0, x->pct);
-		worksheet_write_string(ws, r, 6, g->included ? "included" : "excluded", NULL);
+		put_text(ws, r, 6, g->included ? "included" : "excluded", NULL);
 		worksheet_write_number(ws, r, 7, num(g->tax), x->money);
 		worksheet_write_number(ws, r, 8, num(g->base), x->money);
 	}
 	/* Sums of the printed columns: the spreadsheet recomputes the invoice. */
 	r += 2;
-	worksheet_write_string(ws, r, 1, "Subtotal", x->head);
+	put_text(ws, r, 1, "Subtotal", x->head);
 	snprintf(f, sizeof f, "=SUM(I%u:I%u)", (unsigned)first + 1, (unsigned)last + 1);
 	worksheet_write_formula_num(ws, r, 8, last >= first ? f : "=0", x->money,
 	    num(d->r.subtotal));
 	r++;
-	worksheet_write_string(ws, r, 1, "Tax", x->head);
+	put_text(ws, r, 1, "Tax", x->head);
 	snprintf(f, sizeof f, "=SUM(H%u:H%u)", (unsigned)first + 1, (unsigned)last + 1);
 	worksheet_write_formula_num(ws, r, 8, last >= first ? f : "=0", x->money,
 	    num(d->r.tax));
 	r++;
-	worksheet_write_string(ws, r, 1, "Total", x->head);
+	put_text(ws, r, 1, "Total", x->head);
 	snprintf(f, sizeof f, "=I%u+I%u", (unsigned)r - 1, (unsigned)r);
 	worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.total));
 	if (*d->r.kind == 'i') {
 		r++;
-		worksheet_write_string(ws, r, 1, "Previous balance", NULL);
+		put_text(ws, r, 1, "Previous balance", NULL);
 		worksheet_write_number(ws, r, 8, num(d->r.previous), x->money);
 		r++;
-		worksheet_write_string(ws, r, 1, "Payments", NULL);
+		put_text(ws, r, 1, "Payments", NULL);
 		worksheet_write_number(ws, r, 8, num(d->r.payments), x->money);
 		r++;
-		worksheet_write_string(ws, r, 1, "Amount due", x->head);
+		put_text(ws, r, 1, "Amount due", x->head);
 		snprintf(f, sizeof f, "=I%u-I%u-I%u", (unsigned)r - 2, (unsigned)r - 1,
 		    (unsigned)r);
 		worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.due));
@@ -263,7 +306,7 @@ xlsx_invoice(struct invdoc_set *set, const struct invdoc *d, const char *path,
 	x.calls = workbook_add_worksheet(b.wb, "Calls");
 	for (size_t i = 0; i < sizeof call_cols / sizeof *call_cols; i++) {
 		worksheet_set_column(x.calls, (lxw_col_t)i, (lxw_col_t)i, call_widths[i], NULL);
-		worksheet_write_string(x.calls, 0, (lxw_col_t)i, call_cols[i], x.head);
+		put_text(x.calls, 0, (lxw_col_t)i, call_cols[i], x.head);
 	}
 	worksheet_freeze_panes(x.calls, 1, 0);
 	rc = invdoc_each_call(set, d, call_row, &x, e);
@@ -396,11 +439,11 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 			money m;
 
 			if (r == 0)
-				worksheet_write_string(ws, r, (lxw_col_t)i, v, head);
+				put_text(ws, r, (lxw_col_t)i, v, head);
 			else if (numeric[i] && *v && money_parse(v, &m) == 0)
 				worksheet_write_number(ws, r, (lxw_col_t)i, num(m), number);
 			else
-				worksheet_write_string(ws, r, (lxw_col_t)i, v, NULL);
+				put_text(ws, r, (lxw_col_t)i, v, NULL);
 		}
 		r++;
 	}

@@ -234,7 +234,10 @@ run 0 "one invoice alone" tally-export --invoice icn-000006 --format pdf --out "
 check "... gives the same bytes as in the period's batch" "same" \
 	"$(cmp -s "$T/one/icn-000006.pdf" "$T/pdf/icn-000006.pdf" && echo same)"
 run 0 "with one worker" tally-export --period 2026-11 --format pdf --out "$T/pdf1" --jobs 1
-check "... the same files as with two" "" "$(diff -r "$T/pdf" "$T/pdf1")"
+run 0 "with two" tally-export --period 2026-11 --format pdf --out "$T/pdf2" --jobs 2
+check "... the same files" "" "$(diff -r "$T/pdf1" "$T/pdf2")"
+check "... as the default run's" "" "$(diff -r "$T/pdf" "$T/pdf1")"
+run 2 "a period that is not YYYY-MM" tally-export --period 2026-13 --format pdf --out "$T/x"
 run 2 "PDF needs --out" tally-export --invoice icn-000006 --format pdf
 run 2 "--invoice and --period together" tally-export --invoice icn-000006 --period 2026-11 \
 	--format json --out "$T/x"
@@ -248,6 +251,9 @@ check "... subtotal, tax, total and due are formulas holding the invoice's figur
 	"$(grep -o '<f>[^<]*</f><v>[^<]*' "$T/h6.xml" | sed 's/.*<v>//' | xargs)"
 check "... the subtotal sums the net column" "SUM(I17:I19)" \
 	"$(grep -o '<f>SUM(I[^<]*' "$T/h6.xml" | sed 's/<f>//')"
+check "... whose cells add up to it when recomputed" "476364" \
+	"$(grep -oE '<c r="I1[7-9]" s="[0-9]+"><v>[^<]*' "$T/h6.xml" | sed 's/.*<v>//' |
+	awk '{ s += $1 } END { print s }')"
 contains "... the header row is frozen" "$T/h6.xml" 'state="frozen"'
 contains "... and filtered" "$T/h6.xml" '<autoFilter ref="A16:I19"/>'
 unzip -p "$T/xlsx/ivn-000004.xlsx" xl/worksheets/sheet2.xml >"$T/l1.xml"
@@ -272,3 +278,12 @@ check "... the net column holds numbers, one per CSV row" \
 	"$(($(tally-report revenue --period 2026-11 --reseller ivn --format csv | wc -l) - 1))" \
 	"$(grep -oE '<c r="H([2-9]|[1-9][0-9]+)" s="[0-9]+"><v>' "$T/rev.xml" | wc -l)"
 run 2 "xlsx needs --out" tally-report revenue --period 2026-11 --format xlsx
+
+# An invoice's itemized calls are what was rated when it was closed: a
+# rating rewritten later (as after a void and a new tariff) leaves them.
+tally-export --invoice icn-000007 --format json | jq -c .calls >"$T/calls.before"
+sqlite3 "$TALLY_DB" "UPDATE rating SET amount = amount + 7000000, billed_seconds = 1
+	WHERE cdr_id IN (SELECT ic.cdr_id FROM invoice_cdr ic JOIN invoice i ON i.id =
+	ic.invoice_id WHERE i.number = 'icn-000007')"
+check "a re-rating does not change an issued invoice's call list" "$(cat "$T/calls.before")" \
+	"$(tally-export --invoice icn-000007 --format json | jq -c .calls)"

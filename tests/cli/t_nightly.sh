@@ -32,7 +32,9 @@ acme=$(tally-invoice list --account ACME-VN --period 2026-11 | awk '{ print $1 }
 contains "... ACME-VN's PDF names the customer" "$T/export/pdf/$acme.pdf" "%PDF"
 check "... and reads as its invoice" "1 1" "$(pdftotext -q "$T/export/pdf/$acme.pdf" - |
 	grep -c "Công ty TNHH ACME Việt Nam") $(pdftotext -q "$T/export/pdf/$acme.pdf" - | grep -c "^$acme$")"
-contains "... logs to the configured file" "$T/nightly.log" "nightly"
+contains "... logs to the configured file" "$T/nightly.log" "issued $issued invoices"
+contains "... with the CDRs no tariff rates as a warning" "$T/nightly.log" \
+	"warning: tally-rate: "
 sums=$(cd "$T/export" && find . -type f | sort | xargs md5sum)
 
 run 0 "the second run" scripts/nightly -c "$T/nightly.conf" -d 2026-12-01
@@ -53,6 +55,12 @@ wait
 sed -i "s|$T/drop/fs|$T/drop/gone|" "$T/nightly.conf"
 run 1 "a missing drop folder" scripts/nightly -c "$T/nightly.conf" -d 2026-12-01
 contains "... fails naming it" "$T/out" "FAILED: drop folder $T/drop/gone of source sh-fs is missing"
+contains "... in the log file too" "$T/nightly.log" "FAILED: drop folder $T/drop/gone"
+top=$PWD
+cd "$T" && run 1 "a configuration named without a folder is the one here" \
+	"$top/scripts/nightly" -c nightly.conf -d 2026-12-01
+cd "$top"
+contains "... (it got as far as the missing folder)" "$T/out" "FAILED: drop folder"
 run 2 "an unreadable configuration" scripts/nightly -c "$T/none.conf"
 run 2 "a billing date that is not YYYY-MM-DD" scripts/nightly -c "$T/nightly.conf" -d 12/01/2026
 run 0 "--help" scripts/nightly --help

@@ -177,11 +177,32 @@ Test(store, version_3_store_is_upgraded_with_invoice_tables, .init = fresh, .fin
 	raw_sql(DROP_V4 "PRAGMA user_version = 3");
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 4);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('invoice',"
 	    " 'invoice_line', 'invoice_tax', 'invoice_cdr', 'sequence', 'ledger', 'generation')"), 7);
 	cr_expect_eq(count("SELECT value FROM generation"), 0);
+}
+
+/* Schema 5 keeps each invoice call's rating in invoice_cdr. */
+Test(store, version_4_store_gains_the_frozen_call_columns, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+
+	cr_assert_not_null(s);
+	store_close(s);
+	raw_sql("ALTER TABLE invoice_cdr DROP COLUMN seconds; ALTER TABLE invoice_cdr DROP COLUMN"
+	    " billed_seconds; ALTER TABLE invoice_cdr DROP COLUMN amount; ALTER TABLE invoice_cdr"
+	    " DROP COLUMN destination; ALTER TABLE invoice_cdr DROP COLUMN class;"
+	    " PRAGMA user_version = 4");
+	cr_expect_eq(count("SELECT count(*) FROM pragma_table_info('invoice_cdr')"), 2);
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), 5);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM pragma_table_info('invoice_cdr') WHERE name IN"
+	    " ('seconds', 'billed_seconds', 'amount', 'destination', 'class')"), 5);
 }
 
 Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini = cleanup)
@@ -204,7 +225,7 @@ Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini =
 	cr_assert_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'rating'"), 0);
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 4);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('rating',"
 	    " 'rating_piece', 'tariff_version', 'tariff_file', 'account', 'bundle_window',"
@@ -229,7 +250,7 @@ Test(store, version_2_store_is_upgraded_keeping_its_ratings, .init = fresh, .fin
 	    " PRAGMA user_version = 2");
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 4);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM rating WHERE bundle_sub IS NULL AND"
 	    " amount = 500000000"), 1);

@@ -39,20 +39,26 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 MANS     = $(wildcard man/man*/*.[1-8])
 
-FONTS    = $(B)/fonts/tally-sans.ttf $(B)/fonts/tally-cjk.ttf
+FONTS    = $(B)/fonts/tally-sans.ttf $(B)/fonts/tally-cjk.ttf $(B)/fonts/tally-cjk-ext.ttf
 
 all: $(PROGS) $(FONTS)
 
 # The PDF fonts, reduced to what invoices print and with composite glyphs
 # drawn out (scripts/make-font says why).  Latin, Vietnamese, Greek,
 # Cyrillic, punctuation and currency signs from DejaVu Sans; CJK ideographs,
-# their punctuation and full-width forms from Droid Sans Fallback.
+# their punctuation and full-width forms from Droid Sans Fallback, the rare
+# ones in a font of their own.
 $(B)/fonts/tally-sans.ttf: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf scripts/make-font
 	@mkdir -p $(@D)
 	scripts/make-font $< $@ 'U+0020-007E,U+00A0-024F,U+0300-036F,U+0370-03FF,U+0400-04FF,U+1E00-1EFF,U+2000-206F,U+20A0-20BF,U+2100-215F,U+2190-21FF,U+2212,U+25A0-25FF'
 $(B)/fonts/tally-cjk.ttf: /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf scripts/make-font
 	@mkdir -p $(@D)
-	scripts/make-font $< $@ 'U+2E80-2FDF,U+3000-303F,U+3400-4DBF,U+4E00-9FFF,U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF'
+	scripts/make-font $< $@ 'U+3000-303F,U+4E00-9FFF,U+FE30-FE4F,U+FF00-FFEF'
+# The rare ideographs (extension A, compatibility, radicals) apart: pdf.c takes
+# this font into a document only when its text has one.
+$(B)/fonts/tally-cjk-ext.ttf: /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf scripts/make-font
+	@mkdir -p $(@D)
+	scripts/make-font $< $@ 'U+2E80-2FDF,U+3400-4DBF,U+F900-FAFF' DroidSansFallbackExt
 
 $(B)/obj/%.o: src/lib/%.c $(wildcard include/tally/*.h)
 	@mkdir -p $(@D)

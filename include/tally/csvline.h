@@ -13,6 +13,7 @@
 #define TALLY_CSVLINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct csvline;
 
@@ -25,6 +26,14 @@ void csvline_free(struct csvline *c);
  * the middle of an unquoted field).  Fields are NUL-terminated.
  */
 int csvline_split(struct csvline *c, const char *line, size_t len);
+
+/*
+ * Read and split the next record of a CSV file (a report, not a switch
+ * file): lines are joined while a quoted field is open.  Returns the number
+ * of fields, 0 at the end, -1 for a record that never closes its quote or
+ * out of memory.
+ */
+int csvline_read(struct csvline *c, FILE *f);
 
 const char *csvline_field(const struct csvline *c, int i);
 size_t csvline_field_len(const struct csvline *c, int i);

@@ -71,6 +71,18 @@ void report_escaped(FILE *out, const void *s, size_t len, size_t max);
 /* A JSON string: quotes, backslashes and control bytes escaped, UTF-8 as is. */
 void report_json_string(FILE *out, const char *s);
 
+/* Is s valid UTF-8 without control characters (text any viewer shows)? */
+int report_text_plain(const char *s);
+
+/* Is a report column one of names and codes (account, period, destination,
+ * reason...), text whatever its digits look like? */
+int report_text_column(const char *name);
+
+/* A report's CSV form (header row first) as {"NAME": [{"column": value}]}:
+ * whole numbers of the other columns as numbers, the rest as strings, bytes
+ * that are not UTF-8 as report_escaped() shows them. */
+int report_csv_to_json(FILE *csv, const char *name, FILE *out, struct terr *e);
+
 /* Write a CSV field, quoted when it must be. */
 void report_csv_field(FILE *out, const char *s, size_t len);
 

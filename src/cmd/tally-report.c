@@ -32,13 +32,12 @@ usage(FILE *out)
 	    "       tally-report [--db FILE] top --period YYYY-MM [--reseller R]\n"
 	    "                    [--limit N] [--format FMT]\n"
 	    "       tally-report --help | --version\n"
-	    "FMT: text, csv, json (usage, bundles, balances, revenue, top), or xlsx\n"
-	    "with --out FILE\n");
+	    "FMT: text, csv, json, or xlsx with --out FILE\n");
 }
 
 /* Which options go with which report. */
 static int
-check_args(const char *name, enum report_format fmt, long long batch,
+check_args(const char *name, long long batch,
     const char *period, const char *account, const char *reseller)
 {
 	static const char *const names[] = { "reconcile", "rejects", "usage", "bundles",
@@ -81,11 +80,6 @@ check_args(const char *name, enum report_format fmt, long long batch,
 		    progname);
 		return -1;
 	}
-	if (fmt == REPORT_JSON && !by_account) {
-		fprintf(stderr, "%s: --format json goes with usage, bundles, balances, revenue"
-		    " and top\n", progname);
-		return -1;
-	}
 	if (by_account && period == NULL) {
 		fprintf(stderr, "%s: %s needs --period YYYY-MM\n", progname, name);
 		return -1;
@@ -123,7 +117,7 @@ main(int argc, char **argv)
 	enum report_format fmt = REPORT_TEXT;
 	long long batch = 0;
 	money below = 0;
-	int has_below = 0, xlsx = 0;
+	int has_below = 0, xlsx = 0, plain_json = 0;
 	long limit = 0;
 	const char *outpath = NULL;
 	FILE *out = stdout;
@@ -184,7 +178,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	name = argv[optind];
-	if (check_args(name, fmt, batch, period, account, reseller) != 0)
+	if (check_args(name, batch, period, account, reseller) != 0)
 		return 2;
 	if (has_below && strcmp(name, "balances") != 0) {
 		fprintf(stderr, "%s: --below goes with balances\n", progname);
@@ -203,7 +197,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
 	}
-	if (xlsx && (out = tmpfile()) == NULL) {
+	/* reconcile, rejects and unrated write JSON from their CSV form */
+	plain_json = fmt == REPORT_JSON && (strcmp(name, "reconcile") == 0 ||
+	    strcmp(name, "rejects") == 0 || strcmp(name, "unrated") == 0);
+	if (plain_json)
+		fmt = REPORT_CSV;
+	if ((xlsx || plain_json) && (out = tmpfile()) == NULL) {
 		fprintf(stderr, "%s: temporary file: %s\n", progname, strerror(errno));
 		store_close(s);
 		return 1;
@@ -225,16 +224,18 @@ main(int argc, char **argv)
 	else
 		rc = report_unrated(s, out, fmt, period, &e);
 	store_close(s);
-	if (rc == 0 && xlsx) {
+	if (rc == 0 && (xlsx || plain_json)) {
 		if (fflush(out) != 0 || ferror(out)) {
 			snprintf(e.msg, sizeof e.msg, "temporary file: write error");
 			rc = -1;
 		} else {
 			rewind(out);
-			rc = xlsx_from_csv(out, name, outpath, &e);
+			rc = xlsx ? xlsx_from_csv(out, name, outpath, &e) :
+			    report_csv_to_json(out, name, stdout, &e);
 		}
-		fclose(out);
 	}
+	if (out != stdout)
+		fclose(out);
 	if (rc != 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;

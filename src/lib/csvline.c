@@ -12,6 +12,8 @@ struct csvline {
 	size_t *off, *len;	/* per field: offset into buf, length */
 	int n, fcap;
 	int oom;
+	char *line, *rec;	/* csvline_read: the last physical line, the record */
+	size_t linecap, reccap;
 };
 
 /* Spaces around an unquoted field are dropped; tabs are not, so that a
@@ -56,6 +58,8 @@ csvline_free(struct csvline *c)
 	free(c->buf);
 	free(c->off);
 	free(c->len);
+	free(c->line);
+	free(c->rec);
 	free(c);
 }
 
@@ -131,4 +135,34 @@ size_t
 csvline_field_len(const struct csvline *c, int i)
 {
 	return c->len[i];
+}
+
+int
+csvline_read(struct csvline *c, FILE *f)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = getline(&c->line, &c->linecap, f)) > 0) {
+		size_t l;
+		int fields;
+
+		if (len + (size_t)n + 1 > c->reccap) {
+			size_t cap = (len + (size_t)n + 1) * 2;
+			char *v = realloc(c->rec, cap);
+
+			if (v == NULL)
+				return -1;
+			c->rec = v, c->reccap = cap;
+		}
+		memcpy(c->rec + len, c->line, (size_t)n);
+		len += (size_t)n;
+		c->rec[len] = '\0';
+		for (l = len; l > 0 && (c->rec[l - 1] == '\n' || c->rec[l - 1] == '\r'); l--)
+			;
+		/* a quoted field holding a line end goes on in the next line */
+		if ((fields = csvline_split(c, c->rec, l)) >= 0)
+			return fields;
+	}
+	return len ? -1 : 0;
 }

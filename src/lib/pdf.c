@@ -72,15 +72,22 @@ static const char *const labels[3][L_NLABELS] = {
 	  "\xe5\xb7\xb2\xe5\x90\xab" },
 };
 
+/* The fonts, by the characters they draw (font_of).  The CJK extension
+ * (rare ideographs of names) is a font of its own so that the common
+ * Chinese document does not carry its 6,600 glyphs' metrics. */
+enum font { F_SANS, F_CJK, F_CJK_EXT, F_NFONTS };
+static const char *const font_files[F_NFONTS] = { "tally-sans.ttf", "tally-cjk.ttf",
+	"tally-cjk-ext.ttf" };
+
 struct pdf_writer {
 	HPDF_Doc pdf;
-	char sans_path[PATH_MAX], cjk_path[PATH_MAX];
-	const char *sans_name, *cjk_name;	/* loaded font definitions */
+	char path[F_NFONTS][PATH_MAX];
+	const char *def[F_NFONTS];	/* loaded font definitions, when needed */
 	HPDF_STATUS err, detail;
 	/* the document being written */
 	const struct invdoc *d;
 	const char *const *L;
-	HPDF_Font sans, cjk;
+	HPDF_Font font[F_NFONTS];	/* taken into the document, when used */
 	HPDF_Page *pages;
 	int npages, pagecap;
 	float y;
@@ -140,13 +147,14 @@ pdf_writer_new(struct terr *e)
 		terr_set(e, "out of memory");
 		return NULL;
 	}
-	if (find_font("tally-sans.ttf", w->sans_path) != 0 ||
-	    find_font("tally-cjk.ttf", w->cjk_path) != 0) {
-		terr_set(e, "cannot read the invoice fonts tally-sans.ttf and tally-cjk.ttf"
-		    " (made by make from fonts-dejavu-core and fonts-droid-fallback; installed"
-		    " in %s; TALLY_FONT_DIR names another folder)", TALLY_FONTDIR);
-		free(w);
-		return NULL;
+	for (int i = 0; i < F_NFONTS; i++) {
+		if (find_font(font_files[i], w->path[i]) != 0) {
+			terr_set(e, "cannot read the invoice font %s (made by make from"
+			    " fonts-dejavu-core and fonts-droid-fallback; installed in %s;"
+			    " TALLY_FONT_DIR names another folder)", font_files[i], TALLY_FONTDIR);
+			free(w);
+			return NULL;
+		}
 	}
 	if ((w->pdf = HPDF_New(on_error, w)) == NULL) {
 		terr_set(e, "libharu: cannot start a document");
@@ -154,9 +162,9 @@ pdf_writer_new(struct terr *e)
 		return NULL;
 	}
 	HPDF_UseUTFEncodings(w->pdf);
-	w->sans_name = HPDF_LoadTTFontFromFile(w->pdf, w->sans_path, HPDF_TRUE);
-	if (w->sans_name == NULL || w->err) {
-		terr_set(e, "%s: libharu cannot load this font (error 0x%04X)", w->sans_path,
+	w->def[F_SANS] = HPDF_LoadTTFontFromFile(w->pdf, w->path[F_SANS], HPDF_TRUE);
+	if (w->def[F_SANS] == NULL || w->err) {
+		terr_set(e, "%s: libharu cannot load this font (error 0x%04X)", w->path[F_SANS],
 		    (unsigned)w->err);
 		pdf_writer_free(w);
 		return NULL;
@@ -208,29 +216,34 @@ utf8_next(const unsigned char *s, long *cp)
 	return n;
 }
 
-/* Characters the Chinese font draws: CJK ideographs, their punctuation and
- * full-width forms. */
-static int
-is_cjk(long c)
+/* The font of a character: the CJK unified ideographs, CJK punctuation and
+ * full-width forms are Chinese; extension A, the compatibility ideographs
+ * and the radicals the Chinese extension; the rest sans. */
+static enum font
+font_of(long c)
 {
-	return (c >= 0x2e80 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) ||
-	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xffef);
+	if ((c >= 0x3000 && c <= 0x303f) || (c >= 0x4e00 && c <= 0x9fff) ||
+	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xffef))
+		return F_CJK;
+	if ((c >= 0x2e80 && c <= 0x2fdf) || (c >= 0x3400 && c <= 0x4dbf) ||
+	    (c >= 0xf900 && c <= 0xfaff))
+		return F_CJK_EXT;
+	return F_SANS;
 }
 
+/* A font is loaded on first use and taken into a document only when its
+ * text needs it: each costs the document milliseconds (the file head). */
 static HPDF_Font
-font_for(struct pdf_writer *w, int cjk)
+font_for(struct pdf_writer *w, enum font f)
 {
-	if (!cjk)
-		return w->sans;
-	if (w->cjk == NULL) {
-		if (w->cjk_name == NULL &&
-		    (w->cjk_name = HPDF_LoadTTFontFromFile(w->pdf, w->cjk_path, HPDF_TRUE)) == NULL)
-			return w->sans;
-		w->cjk = HPDF_GetFont(w->pdf, w->cjk_name, "UTF-8");
-		if (w->cjk == NULL)
-			return w->sans;
+	if (w->font[f] == NULL) {
+		if (w->def[f] == NULL &&
+		    (w->def[f] = HPDF_LoadTTFontFromFile(w->pdf, w->path[f], HPDF_TRUE)) == NULL)
+			return w->font[F_SANS];
+		if ((w->font[f] = HPDF_GetFont(w->pdf, w->def[f], "UTF-8")) == NULL)
+			return w->font[F_SANS];
 	}
-	return w->cjk;
+	return w->font[f];
 }
 
 /*
@@ -247,13 +260,14 @@ text(struct pdf_writer *w, HPDF_Page page, float x, float y, float size, const c
 
 	while (*p) {
 		long c;
-		int n = utf8_next(p, &c), cjk = c >= 0 && is_cjk(c), len = 0;
+		int n = utf8_next(p, &c), len = 0;
+		enum font which = c >= 0 ? font_of(c) : F_SANS;
 		HPDF_Font f;
 		HPDF_TextWidth tw;
 
 		while (*p && len < (int)sizeof run - 5) {
 			n = utf8_next(p, &c);
-			if (c >= 0 && is_cjk(c) != cjk)
+			if ((c >= 0 ? font_of(c) : F_SANS) != which)
 				break;
 			if (c < 0x20 || c == 0x7f) {
 				run[len++] = '?';
@@ -264,7 +278,7 @@ text(struct pdf_writer *w, HPDF_Page page, float x, float y, float size, const c
 			p += n;
 		}
 		run[len] = '\0';
-		f = font_for(w, cjk);
+		f = font_for(w, which);
 		tw = HPDF_Font_TextWidth(f, (const HPDF_BYTE *)run, (HPDF_UINT)len);
 		if (page) {
 			HPDF_Page_BeginText(page);
@@ -734,12 +748,12 @@ pdf_invoice(struct pdf_writer *w, struct invdoc_set *set, const struct invdoc *d
 	w->L = labels[strcmp(d->r.currency, "VND") == 0 ? 1 :
 	    strcmp(d->r.currency, "CNY") == 0 ? 2 : 0];
 	w->npages = 0;
-	w->cjk = NULL;
+	memset(w->font, 0, sizeof w->font);
 	HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL);
 	HPDF_SetCurrentEncoder(w->pdf, "UTF-8");
-	w->sans = HPDF_GetFont(w->pdf, w->sans_name, "UTF-8");
+	w->font[F_SANS] = HPDF_GetFont(w->pdf, w->def[F_SANS], "UTF-8");
 	set_info(w);
-	if (w->sans && (page = first_page(w)) != NULL && (page = draw_lines(w, page)) != NULL &&
+	if (w->font[F_SANS] && (page = first_page(w)) != NULL && (page = draw_lines(w, page)) != NULL &&
 	    draw_totals(w, page) != NULL) {
 		int c = draw_calls(w, set, e);
 

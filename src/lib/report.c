@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tally/csvline.h"
 #include "tally/money.h"
 #include "tally/timefmt.h"
 
@@ -62,7 +63,107 @@ utf8_len(const unsigned char *s, size_t n)
 	for (size_t i = 1; i < need; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
 	return need;
+}
+
+int
+report_text_plain(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len = strlen(str), u;
+
+	for (size_t i = 0; i < len; i += u) {
+		if ((u = utf8_len(s + i, len - i)) == 0 || (u == 1 && (s[i] < 0x20 || s[i] == 0x7f)))
+			return 0;
+	}
+	return 1;
+}
+
+int
+report_text_column(const char *name)
+{
+	static const char *const names[] = { "account", "reseller", "period", "class",
+		"destination", "prefix", "source", "file", "kind", "label", "caller", "callee",
+		"reason", "raw", "field", "bundle", "name", "number", "status", "date", "plan",
+		"fee", "currency", "tax_rate", "tax", "start", "end", "ended", "issuer",
+		"record_key", "charged_in_period", NULL };
+
+	for (int i = 0; names[i]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A JSON value of a CSV field: a whole number in a column of numbers as
+ * a number, else a string, escaped as for a terminal when it is not plain
+ * UTF-8 (a rejected line's raw bytes). */
+static void
+json_value(FILE *out, const char *v, int numeric)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	const char *d = v + (*v == '-');
+
+	if (numeric && *d && strspn(d, "0123456789") == strlen(d) && (d[0] != '0' || !d[1])) {
+		fputs(v, out);
+		return;
+	}
+	if (report_text_plain(v) || (m = open_memstream(&buf, &len)) == NULL) {
+		report_json_string(out, v);
+		return;
+	}
+	report_escaped(m, v, strlen(v), (size_t)-1);
+	fclose(m);
+	report_json_string(out, buf ? buf : "");
+	free(buf);
+}
+
+int
+report_csv_to_json(FILE *csv, const char *name, FILE *out, struct terr *e)
+{
+	struct csvline *cl = csvline_new(',');
+	char **cols = NULL;
+	int ncols, n, rows = 0, rc = -1;
+
+	if (cl == NULL)
+		return terr_set(e, "out of memory");
+	if ((ncols = csvline_read(cl, csv)) <= 0) {
+		terr_set(e, "the report is empty");
+		goto out;
+	}
+	if ((cols = calloc((size_t)ncols, sizeof *cols)) == NULL) {
+		terr_set(e, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < ncols; i++)
+		if ((cols[i] = strdup(csvline_field(cl, i))) == NULL) {
+			terr_set(e, "out of memory");
+			goto out;
+		}
+	fprintf(out, "{\"%s\": [", name);
+	while ((n = csvline_read(cl, csv)) > 0) {
+		fprintf(out, "%s\n  {", rows++ ? "," : "");
+		for (int i = 0; i < ncols; i++) {
+			fprintf(out, "%s\"%s\": ", i ? ", " : "", cols[i]);
+			json_value(out, i < n ? csvline_field(cl, i) : "",
+			    !report_text_column(cols[i]));
+		}
+		fputc('}', out);
+	}
+	fputs("\n]}\n", out);
+	rc = n < 0 ? terr_set(e, "the report's CSV is malformed") : 0;
+out:
+	for (int i = 0; cols && i < ncols; i++)
+		free(cols[i]);
+	free(cols);
+	csvline_free(cl);
+	return rc;
 }
 
 void

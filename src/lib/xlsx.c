@@ -22,31 +22,9 @@ num(money m)
 	return (double)m / (double)MONEY_SCALE;
 }
 
-/* Text XML can hold: valid UTF-8 without control characters but tab and
- * line ends.  Anything else (a rejected line's raw bytes) is shown as the
- * terminal reports show it (report_escaped), or the sheet would not open. */
-static int
-xml_safe(const unsigned char *s)
-{
-	while (*s) {
-		int n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3 :
-		    (*s & 0xf8) == 0xf0 ? 4 : 0;
-
-		if (n == 0 || (n == 1 && *s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r') ||
-		    *s == 0x7f)
-			return 0;
-		if ((n == 2 && *s < 0xc2) || (n == 3 && *s == 0xe0 && s[1] < 0xa0) ||
-		    (n == 3 && *s == 0xed && s[1] >= 0xa0) || (n == 4 && *s == 0xf0 &&
-		    s[1] < 0x90) || (n == 4 && (*s > 0xf4 || (*s == 0xf4 && s[1] >= 0x90))))
-			return 0;	/* overlong, a surrogate, beyond U+10FFFF */
-		for (int i = 1; i < n; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-		s += n;
-	}
-	return 1;
-}
-
+/* Text XML can hold (report_text_plain) is written as it is; anything else
+ * (a rejected line's raw bytes) as the terminal reports show it, or the
+ * sheet would not open. */
 static void
 put_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_format *f)
 {
@@ -54,7 +32,7 @@ put_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s, lxw_format 
 	size_t len = 0;
 	FILE *m;
 
-	if (xml_safe((const unsigned char *)s) || (m = open_memstream(&buf, &len)) == NULL) {
+	if (report_text_plain(s) || (m = open_memstream(&buf, &len)) == NULL) {
 		worksheet_write_string(ws, r, c, s, f);
 		return;
 	}
@@ -322,22 +300,6 @@ xlsx_invoice(struct invdoc_set *set, const struct invdoc *d, const char *path,
 
 /* ---- reports ---------------------------------------------------------------- */
 
-/* Columns that hold names and codes, whatever their digits look like. */
-static int
-text_column(const char *name)
-{
-	static const char *const names[] = { "account", "reseller", "period", "class",
-		"destination", "prefix", "source", "file", "batch_file", "kind", "label",
-		"caller", "callee", "reason", "raw", "field", "bundle", "name", "number",
-		"status", "date", "plan", "fee", "currency", "tax_rate", "start", "end",
-		"first_seen", "last_seen", "issuer", NULL };
-
-	for (int i = 0; names[i]; i++)
-		if (strcmp(name, names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* "12", "-3.5", "0.25": not "007", "1e5", "", "+1". */
 static int
 plain_number(const char *s)
@@ -350,44 +312,11 @@ plain_number(const char *s)
 	return money_parse(s, &m) == 0;
 }
 
-/* Read one CSV record, joining lines while a quoted field is open. */
-static int
-next_record(FILE *f, struct csvline *cl, char **buf, size_t *cap, char **line, size_t *lcap)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while ((n = getline(line, lcap, f)) > 0) {
-		if (len + (size_t)n + 1 > *cap) {
-			size_t c = (len + (size_t)n + 1) * 2;
-			char *v = realloc(*buf, c);
-
-			if (v == NULL)
-				return -1;
-			*buf = v, *cap = c;
-		}
-		memcpy(*buf + len, *line, (size_t)n);
-		len += (size_t)n;
-		(*buf)[len] = '\0';
-		{
-			size_t l = len;
-			int fields;
-
-			while (l > 0 && ((*buf)[l - 1] == '\n' || (*buf)[l - 1] == '\r'))
-				l--;
-			if ((fields = csvline_split(cl, *buf, l)) >= 0)
-				return fields;
-		}
-	}
-	return len ? -1 : 0;
-}
-
 int
 xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 {
 	struct csvline *cl = csvline_new(',');
-	char *buf = NULL, *line = NULL, *numeric = NULL;
-	size_t cap = 0, lcap = 0;
+	char *numeric = NULL;
 	int ncols = 0, n, rc = -1;
 	struct book b;
 	lxw_worksheet *ws;
@@ -400,7 +329,7 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 		return -1;
 	}
 	/* First pass: which columns are numbers throughout. */
-	if ((ncols = next_record(csv, cl, &buf, &cap, &line, &lcap)) <= 0) {
+	if ((ncols = csvline_read(cl, csv)) <= 0) {
 		terr_set(e, "the report is empty");
 		goto out;
 	}
@@ -411,10 +340,10 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 		goto out;
 	}
 	for (int i = 0; i < ncols; i++) {
-		numeric[i] = !text_column(csvline_field(cl, i));
+		numeric[i] = !report_text_column(csvline_field(cl, i));
 		widths[i] = (double)csvline_field_len(cl, i) + 2;
 	}
-	while ((n = next_record(csv, cl, &buf, &cap, &line, &lcap)) > 0) {
+	while ((n = csvline_read(cl, csv)) > 0) {
 		for (int i = 0; i < ncols; i++) {
 			const char *v = i < n ? csvline_field(cl, i) : "";
 			double wdt = (double)(i < n ? csvline_field_len(cl, i) : 0) + 2;
@@ -433,7 +362,7 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	ws = workbook_add_worksheet(b.wb, sheet);
 	for (int i = 0; i < ncols; i++)
 		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
-	while ((n = next_record(csv, cl, &buf, &cap, &line, &lcap)) > 0) {
+	while ((n = csvline_read(cl, csv)) > 0) {
 		for (int i = 0; i < n && i < ncols; i++) {
 			const char *v = csvline_field(cl, i);
 			money m;
@@ -452,8 +381,6 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	rc = book_close(&b, e);
 out:
 	csvline_free(cl);
-	free(buf);
-	free(line);
 	free(numeric);
 	free(widths);
 	return rc;

@@ -11,7 +11,8 @@ for f in bin/tally-ingest bin/tally-report share/man/man1/tally-ingest.1 \
 done
 run 0 "installed program runs" "$T/root/opt/tally/bin/tally-ingest" --version
 for f in bin/tally-nightly share/man/man8/tally-nightly.8 share/tally/fonts/tally-sans.ttf \
-    share/tally/fonts/tally-cjk.ttf share/tally/nightly.conf.example; do
+    share/tally/fonts/tally-cjk.ttf share/tally/fonts/tally-cjk-ext.ttf \
+    share/tally/nightly.conf.example; do
 	check "installs /opt/tally/$f" yes "$([ -e "$T/root/opt/tally/$f" ] && echo yes || echo no)"
 done
 # The installed tally-export finds its installed fonts (PREFIX/share/tally/fonts).

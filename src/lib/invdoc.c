@@ -201,6 +201,29 @@ csv(FILE *f, const char *s)
 static const char *const total_keys[] = { "subtotal", "tax", "total", "previous_balance",
 	"payments", "amount_due" };
 
+/* A line's and a tax group's figures as both plain forms print them. */
+struct figures {
+	char unit[32], amount[32], tax[32], net[32], rate[16];
+};
+
+static void
+line_figures(const struct invdoc *d, const struct bill_line *l, struct figures *f)
+{
+	money_format(l->unit_price, d->r.decimals, f->unit);
+	money_format(l->amount, d->r.decimals, f->amount);
+	money_format(l->tax, d->r.decimals, f->tax);
+	money_format(l->net, d->r.decimals, f->net);
+	bill_rate_text(l->tax_rate, f->rate);
+}
+
+static void
+tax_figures(const struct invdoc *d, const struct bill_taxgroup *g, struct figures *f)
+{
+	money_format(g->base, d->r.decimals, f->net);
+	money_format(g->tax, d->r.decimals, f->tax);
+	bill_rate_text(g->rate, f->rate);
+}
+
 static void
 totals(const struct invdoc *d, money v[6])
 {
@@ -253,8 +276,9 @@ invdoc_json(struct invdoc_set *set, const struct invdoc *d, FILE *out, struct te
 	const char *kv[32][2];
 	int nh = header(d, kv);
 	struct plain p = { d, out, 0 };
+	struct figures f;
 	money v[6];
-	char a[32], b[32], c[32], n[32], rate[16];
+	char a[32];
 
 	fputc('{', out);
 	for (int i = 0; i < nh; i++) {
@@ -265,27 +289,21 @@ invdoc_json(struct invdoc_set *set, const struct invdoc *d, FILE *out, struct te
 	for (int i = 0; i < d->nlines; i++) {
 		const struct bill_line *l = &d->lines[i];
 
-		money_format(l->unit_price, d->r.decimals, a);
-		money_format(l->amount, d->r.decimals, b);
-		money_format(l->tax, d->r.decimals, c);
-		money_format(l->net, d->r.decimals, n);
-		bill_rate_text(l->tax_rate, rate);
+		line_figures(d, l, &f);
 		fprintf(out, "%s\n    {\"kind\": \"%s\", \"description\": ", i ? "," : "",
 		    bill_kind_name(l->kind));
 		report_json_string(out, l->description);
 		fprintf(out, ", \"quantity\": \"%s\", \"unit_price\": \"%s\", \"amount\": \"%s\","
 		    " \"tax_rate\": \"%s\", \"tax_included\": %s, \"tax\": \"%s\", \"net\": \"%s\"}",
-		    l->quantity, a, b, rate, l->tax_included ? "true" : "false", c, n);
+		    l->quantity, f.unit, f.amount, f.rate, l->tax_included ? "true" : "false", f.tax,
+		    f.net);
 	}
 	fputs("\n  ],\n  \"taxes\": [", out);
 	for (int i = 0; i < d->ntaxes; i++) {
-		const struct bill_taxgroup *g = &d->taxes[i];
-
-		money_format(g->base, d->r.decimals, a);
-		money_format(g->tax, d->r.decimals, b);
-		bill_rate_text(g->rate, rate);
+		tax_figures(d, &d->taxes[i], &f);
 		fprintf(out, "%s\n    {\"rate\": \"%s\", \"tax_included\": %s, \"base\": \"%s\","
-		    " \"amount\": \"%s\"}", i ? "," : "", rate, g->included ? "true" : "false", a, b);
+		    " \"amount\": \"%s\"}", i ? "," : "", f.rate,
+		    d->taxes[i].included ? "true" : "false", f.net, f.tax);
 	}
 	fputs("\n  ]", out);
 	totals(d, v);
@@ -326,8 +344,9 @@ invdoc_csv(struct invdoc_set *set, const struct invdoc *d, FILE *out, struct ter
 	const char *kv[32][2];
 	int nh = header(d, kv);
 	struct plain p = { d, out, 0 };
+	struct figures f;
 	money v[6];
-	char a[32], b[32], c[32], n[32], rate[16];
+	char a[32];
 
 	fputs("record,kind,description,quantity,unit_price,amount,tax_rate,tax,"
 	    "tax_amount,net\n", out);
@@ -339,23 +358,16 @@ invdoc_csv(struct invdoc_set *set, const struct invdoc *d, FILE *out, struct ter
 	for (int i = 0; i < d->nlines; i++) {
 		const struct bill_line *l = &d->lines[i];
 
-		money_format(l->unit_price, d->r.decimals, a);
-		money_format(l->amount, d->r.decimals, b);
-		money_format(l->tax, d->r.decimals, c);
-		money_format(l->net, d->r.decimals, n);
-		bill_rate_text(l->tax_rate, rate);
+		line_figures(d, l, &f);
 		fprintf(out, "line,%s,", bill_kind_name(l->kind));
 		csv(out, l->description);
-		fprintf(out, ",%s,%s,%s,%s,%s,%s,%s\n", l->quantity, a, b, rate,
-		    l->tax_included ? "included" : "excluded", c, n);
+		fprintf(out, ",%s,%s,%s,%s,%s,%s,%s\n", l->quantity, f.unit, f.amount, f.rate,
+		    l->tax_included ? "included" : "excluded", f.tax, f.net);
 	}
 	for (int i = 0; i < d->ntaxes; i++) {
-		const struct bill_taxgroup *g = &d->taxes[i];
-
-		money_format(g->base, d->r.decimals, a);
-		money_format(g->tax, d->r.decimals, b);
-		bill_rate_text(g->rate, rate);
-		fprintf(out, "tax,%s,%s,%s,%s\n", rate, g->included ? "included" : "excluded", a, b);
+		tax_figures(d, &d->taxes[i], &f);
+		fprintf(out, "tax,%s,%s,%s,%s\n", f.rate,
+		    d->taxes[i].included ? "included" : "excluded", f.net, f.tax);
 	}
 	totals(d, v);
 	for (int i = 0; i < 6; i++) {

@@ -7,6 +7,8 @@
 # among common ones and a Vietnamese word.
 cp -r tariffs/cn-400 "$T/cn"
 sed -i 's/^sh-office,\(.*\),上海办公室$/sh-office,\1,上海㐀办公室 Hà Nội/' "$T/cn/accounts.csv"
+# ... and numbers with slashes, as some finance departments write them
+echo "invoice_prefix,QH/2026/" >>"$T/cn/package.csv"
 tally-tariff load "$T/cn" >/dev/null
 tally-tariff load tariffs/vn-hotline >/dev/null
 tally-ingest --source sh-fs --format freeswitch --tz Asia/Shanghai \
@@ -17,8 +19,13 @@ tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-11 >/dev/null 2>&1
 tally-invoice issue --period 2026-11 >/dev/null 2>&1
 sh=$(tally-invoice list --account sh-office --period 2026-11 | awk '{ print $1 }')
+check "sh-office's number has the prefix's slashes" "QH/2026/000003" "$sh"
 acme=$(tally-invoice list --account ACME-VN --period 2026-11 | awk '{ print $1 }')
 run 0 "export the period as PDF" tally-export --period 2026-11 --format pdf --out "$T/pdf"
+check "... a slash of a number is %2F in its file name, which no number can hold" \
+	"QH%2F2026%2F000001.pdf QH%2F2026%2F000002.pdf QH%2F2026%2F000003.pdf" \
+	"$(ls "$T/pdf" | grep '^QH' | xargs)"
+sh=$(printf '%s' "$sh" | sed 's|/|%2F|g')
 check "the renamed customer reads back whole" "1" \
 	"$(pdftotext -q "$T/pdf/$sh.pdf" - | grep -c '^上海㐀办公室 Hà Nội$')"
 # pdffonts: one line per embedded font after a two-line header
@@ -32,7 +39,7 @@ if [ ! -e /usr/local/share/tally/fonts ]; then
 	mkdir -p "$T/bin"
 	cp "$TALLY_BIN/tally-export" "$T/bin/"
 	run 1 "without its fonts tally-export fails" \
-		"$T/bin/tally-export" --invoice "$sh" --format pdf --out "$T/x"
+		"$T/bin/tally-export" --invoice QH/2026/000003 --format pdf --out "$T/x"
 	contains "... naming the font" "$T/err" "cannot read the invoice font tally-sans.ttf"
 fi
 

@@ -36,7 +36,8 @@ run 2 "replay without --batch" tally-replay
 run 2 "replay json" tally-replay --batch 1 --format json
 run 2 "usage without --period" tally-report usage
 run 2 "unrated with --account" tally-report unrated --account a
-run 2 "json for reconcile" tally-report reconcile --format json
+run 2 "--out without xlsx" tally-report reconcile --format json --out "$T/r.json"
+run 2 "--limit with another report than top" tally-report usage --period 2026-11 --limit 3
 
 # The front door runs the program beside it with the same arguments.
 run 0 "tally rate --help runs tally-rate" tally rate --help

@@ -111,6 +111,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: --reason: give 1 to 200 bytes\n", progname);
 		return 2;
 	}
+	if (period && !due && (strlen(period) != 7 ||
+	    timefmt_parse("%Y-%m", period, &(struct civil){ 0 }) != 0)) {
+		fprintf(stderr, "%s: --period %s: expected YYYY-MM\n", progname, period);
+		return 2;
+	}
 	if (due && date) {
 		struct civil c;
 

@@ -1493,6 +1493,16 @@ parse_account_fees(struct tariff *t, const struct tariff_pkg *p, struct tariff_e
 			    bad = 1;
 		bad |= get_int(&r, 2, 1, 1000000, &v) != 0;
 		h.quantity = v;
+		/* Every amount of an invoice must fit in money with room for sums:
+		 * a line of 10^11 currency units is more than any real fee. */
+		for (int i = 0; !bad && i < t->fees[h.fee].nsteps; i++) {
+			if ((__int128)t->fees[h.fee].steps[i].price * h.quantity >
+			    (__int128)100000000000 * MONEY_SCALE) {
+				ERR(&r, 2, "%ld units at %s's price would charge more than 10^11"
+				    " currency units", v, t->fees[h.fee].name);
+				bad = 1;
+			}
+		}
 		bad |= get_date(&r, 3, &h.activated) != 0;
 		if (col(&r, 4)[0]) {
 			if (get_date(&r, 4, &h.cancelled) != 0)

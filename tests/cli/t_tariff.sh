@@ -56,3 +56,15 @@ sed -i 's/^\(deck,prefix,destination,price,connection_fee\),initial,increment,/\
 tally-tariff load "$T/swapped" >/dev/null
 run 1 "diff sees a header change" tally-tariff diff 2 3
 contains "header row shown" "$T/out" "+ rates.csv: (header) deck,prefix,destination,price,connection_fee,increment,initial,"
+
+# A holding whose amount could not be counted in money is refused: 1000000
+# units at 200,000,000 VND is 2 * 10^14 VND, beyond the 10^11 limit; at
+# 100,000 VND (10^11 exactly) it is accepted.
+cp -r tests/cli/invoice-vn "$T/big"
+sed -i 's/^hotline,1,299000$/hotline,1,200000000/' "$T/big/fee_prices.csv"
+printf 'account,fee,quantity,activated,cancelled\nH6,hotline,1000000,2026-01-01,\n' \
+	>"$T/big/account_fees.csv"
+run 1 "a fee holding beyond 10^11 currency units" tally-tariff validate "$T/big"
+contains "... names the file, line and column" "$T/err" "account_fees.csv:2:3"
+sed -i 's/^hotline,1,200000000$/hotline,1,100000/' "$T/big/fee_prices.csv"
+run 0 "... exactly 10^11 is accepted" tally-tariff validate "$T/big"

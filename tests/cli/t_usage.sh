@@ -46,3 +46,4 @@ run 2 "tally with an unknown command" tally frobnicate
 contains "unknown command named" "$T/err" 'unknown command "frobnicate"'
 run 0 "tally help lists the commands" tally help
 check "five commands listed" 5 "$(grep -cE '^  (ingest|tariff|rate|replay|report) ' "$T/out")"
+run 2 "list with a period that is not YYYY-MM" tally-invoice list --period 2026-13

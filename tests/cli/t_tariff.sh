@@ -65,6 +65,6 @@ sed -i 's/^hotline,1,299000$/hotline,1,200000000/' "$T/big/fee_prices.csv"
 printf 'account,fee,quantity,activated,cancelled\nH6,hotline,1000000,2026-01-01,\n' \
 	>"$T/big/account_fees.csv"
 run 1 "a fee holding beyond 10^11 currency units" tally-tariff validate "$T/big"
-contains "... names the file, line and column" "$T/err" "account_fees.csv:2:3"
+contains "... names the file, line and column" "$T/err" "account_fees.csv:2:quantity: 1000000 units at hotline"
 sed -i 's/^hotline,1,200000000$/hotline,1,100000/' "$T/big/fee_prices.csv"
 run 0 "... exactly 10^11 is accepted" tally-tariff validate "$T/big"

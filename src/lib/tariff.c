@@ -1641,8 +1641,9 @@ parse_rentals(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 			n++;
 		if (*n == '\0' || strlen(n) > 20 || strspn(n, "0123456789") != strlen(n))
 			ERR(&r, 1, "\"%s\" is not a normalized number", col(&r, 1)), bad = 1;
+		/* "+8641..." and "8641..." are one number */
 		for (int i = 0; !bad && i < t->nrentals; i++)
-			if (strcmp(t->rentals[i].number, col(&r, 1)) == 0)
+			if (strcmp(t->rentals[i].number + (t->rentals[i].number[0] == '+'), n) == 0)
 				ERR(&r, 1, "number \"%s\" rented twice (line %d)", col(&r, 1),
 				    t->rentals[i].line), bad = 1;
 		if ((rt.fee = FIND(t->fees, t->nfees, col(&r, 2))) < 0)

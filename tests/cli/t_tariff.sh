@@ -68,3 +68,9 @@ run 1 "a fee holding beyond 10^11 currency units" tally-tariff validate "$T/big"
 contains "... names the file, line and column" "$T/err" "account_fees.csv:2:quantity: 1000000 units at hotline"
 sed -i 's/^hotline,1,200000000$/hotline,1,100000/' "$T/big/fee_prices.csv"
 run 0 "... exactly 10^11 is accepted" tally-tariff validate "$T/big"
+
+# One number rented twice, written with and without its '+', is found.
+cp -r tests/cli/invoice-cn "$T/rent2"
+echo "C1,864001234567,rent400,2026-08-01" >>"$T/rent2/rentals.csv"
+run 1 "a number rented twice, once without its +" tally-tariff validate "$T/rent2"
+contains "... is refused" "$T/err" "number \"864001234567\" rented twice"

@@ -24,5 +24,7 @@ int terr_set(struct terr *e, const char *fmt, ...)
 /* Copy at most dstlen-1 bytes of src into dst and NUL-terminate it; returns
  * the length of src, so a result >= dstlen means the copy was cut. */
 size_t tally_strlcpy(char *dst, const char *src, size_t dstlen);
+/* Cut a UTF-8 character that a fixed-size buffer cut in the middle. */
+void tally_utf8_trim(char *s);
 
 #endif

@@ -386,6 +386,8 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 	    store_ledger_sum(s, acct->id, fd, ed, 1, &row.payments, e) != 0)
 		goto out;
 	row.due = tot.total - row.previous - row.payments;
+	for (int i = 0; i < lines.n; i++)
+		tally_utf8_trim(lines.v[i].description);	/* cut at 240 bytes */
 	if (store_invoice_add(s, &row, lines.v, lines.n, &tot, &id, e) != 0)
 		goto out;
 	for (int i = 0; i < u.ncdrs; i++)
@@ -797,6 +799,8 @@ add_credit_note(struct store *s, const struct found *f, const char *reason,
 	row.date = date;
 	row.previous = row.payments = row.due = 0;
 	row.generation = gen;
+	for (int i = 0; i < lines->n; i++)
+		tally_utf8_trim(lines->v[i].description);
 	if (store_invoice_add(s, &row, lines->v, lines->n, tot, &id, e) != 0)
 		return -1;
 	lr.date = date;

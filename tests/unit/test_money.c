@@ -82,3 +82,24 @@ Test(money, currencies)
 	cr_expect_eq(money_currency_decimals("CNY"), 2);
 	cr_expect_eq(money_currency_decimals("XXX"), -1);
 }
+
+/* As the currency's readers write amounts (tally-export(1)). */
+Test(money, display_per_currency)
+{
+	char b[64];
+
+	money_display(1234567 * (money)MONEY_SCALE, "VND", 0, b);
+	cr_expect_str_eq(b, "1.234.567 \xe2\x82\xab");
+	money_display(123456 * (money)10000, "CNY", 2, b);	/* 1234.56 */
+	cr_expect_str_eq(b, "\xc2\xa5" "1,234.56");
+	money_display(-3100000, "USD", 2, b);
+	cr_expect_str_eq(b, "-$3.10");
+	money_display(0, "VND", 0, b);
+	cr_expect_str_eq(b, "0 \xe2\x82\xab");
+	money_display(999 * (money)MONEY_SCALE, "VND", 0, b);	/* no group below 1000 */
+	cr_expect_str_eq(b, "999 \xe2\x82\xab");
+	money_display(1666, "CNY", 2, b);	/* a per-second price keeps its digits */
+	cr_expect_str_eq(b, "\xc2\xa5" "0.001666");
+	money_display(12500000, "XYZ", 2, b);
+	cr_expect_str_eq(b, "12.50 XYZ");
+}

@@ -914,6 +914,16 @@ invoice_credit(struct store *s, const char *number, money amount, const char *re
 	}
 	if (store_each_invoice_tax(s, f.r.id, on_tax, &inv, e) != 0)
 		goto fail;
+	/* A group of nothing but zero lines (a number held at no charge, at
+	 * another rate) taxes nothing: it does not make the invoice mixed. */
+	{
+		int n = 0;
+
+		for (int i = 0; i < inv.ng; i++)
+			if (inv.g[i].exact != 0 || inv.g[i].base != 0 || inv.g[i].tax != 0)
+				inv.g[n++] = inv.g[i];
+		inv.ng = n;
+	}
 	if (inv.ng != 1) {
 		terr_set(e, "invoice %s has %d tax rates: a partial credit needs one", number,
 		    inv.ng);

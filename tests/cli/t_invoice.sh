@@ -287,3 +287,14 @@ sqlite3 "$TALLY_DB" "UPDATE rating SET amount = amount + 7000000, billed_seconds
 	ic.invoice_id WHERE i.number = 'icn-000007')"
 check "a re-rating does not change an issued invoice's call list" "$(cat "$T/calls.before")" \
 	"$(tally-export --invoice icn-000007 --format json | jq -c .calls)"
+
+# A tax group of nothing but zero lines (a number held at no charge, its fee
+# at another rate) does not make an invoice mixed: a partial credit goes.
+# icn-000007 (C3, 13.57 with 8%) gets such a group at 6%.
+sqlite3 "$TALLY_DB" "INSERT INTO invoice_tax (invoice_id, seq, rate, included, exact, base, tax)
+	SELECT id, 99, 600, 0, 0, 0, 0 FROM invoice WHERE number = 'icn-000007'"
+run 0 "a partial credit beside an empty tax group" \
+	tally-invoice credit icn-000007 --amount 1.00 --reason "goodwill" --date 2026-12-06
+x=$(awk '{ print $3 }' "$T/out")
+check "... is 1.00 + 8% = 1.08 off" "-1.08" \
+	"$(tally-export --invoice "$x" --format json | jq -r .total)"

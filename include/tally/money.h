@@ -52,5 +52,7 @@ int money_currency_decimals(const char *code);
 /* m for a person reading that currency: "1.234.567 \u20ab", "\u00a51,234.56",
  * "-$3.10"; an unknown code is written after the amount.  buf: 64 bytes. */
 void money_display(money m, const char *currency, int min_decimals, char *buf);
+/* The decimal point its readers write: ',' for VND and EUR, else '.'. */
+char money_point(const char *currency);
 
 #endif

@@ -138,48 +138,61 @@ money_currency_decimals(const char *code)
  * 1.234.567 ₫ (dot groups, comma decimals, sign after), most others
  * ¥1,234.56.  The digits are money_format's, so nothing is rounded here.
  */
+struct style {
+	const char *code, *sign;
+	char group, point;
+	int after;
+};
+
+static const struct style styles[] = {
+	{ "VND", "\xe2\x82\xab", '.', ',', 1 }, { "CNY", "\xc2\xa5", ',', '.', 0 },
+	{ "JPY", "\xc2\xa5", ',', '.', 0 }, { "USD", "$", ',', '.', 0 },
+	{ "EUR", "\xe2\x82\xac", '.', ',', 1 }, { "GBP", "\xc2\xa3", ',', '.', 0 },
+	{ "KRW", "\xe2\x82\xa9", ',', '.', 0 },
+};
+
+static struct style
+style_of(const char *currency)
+{
+	struct style st = { currency, currency, ',', '.', 1 };
+
+	for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++)
+		if (strcmp(currency, styles[i].code) == 0)
+			st = styles[i];
+	return st;
+}
+
+char
+money_point(const char *currency)
+{
+	return style_of(currency).point;
+}
+
 void
 money_display(money m, const char *currency, int min_decimals, char *buf)
 {
-	static const struct {
-		const char *code, *sign;
-		char group, point;
-		int after;
-	} styles[] = {
-		{ "VND", "\xe2\x82\xab", '.', ',', 1 }, { "CNY", "\xc2\xa5", ',', '.', 0 },
-		{ "JPY", "\xc2\xa5", ',', '.', 0 }, { "USD", "$", ',', '.', 0 },
-		{ "EUR", "\xe2\x82\xac", '.', ',', 1 }, { "GBP", "\xc2\xa3", ',', '.', 0 },
-		{ "KRW", "\xe2\x82\xa9", ',', '.', 0 },
-	};
-	const char *sign = currency, *p;
-	char group = ',', point = '.', digits[32];
-	int after = 1, n = 0, intlen;
-	size_t s;
+	struct style st = style_of(currency);
+	const char *p;
+	char digits[32];
+	int n = 0, intlen;
 
-	for (s = 0; s < sizeof styles / sizeof styles[0]; s++) {
-		if (strcmp(currency, styles[s].code) == 0) {
-			sign = styles[s].sign, group = styles[s].group;
-			point = styles[s].point, after = styles[s].after;
-			break;
-		}
-	}
 	money_format(m, min_decimals, digits);
 	p = digits;
 	if (*p == '-')
 		buf[n++] = *p++;
-	if (!after)
-		n += sprintf(buf + n, "%s", sign);
+	if (!st.after)
+		n += sprintf(buf + n, "%s", st.sign);
 	intlen = (int)strcspn(p, ".");
 	for (int i = 0; i < intlen; i++) {
 		if (i > 0 && (intlen - i) % 3 == 0)
-			buf[n++] = group;
+			buf[n++] = st.group;
 		buf[n++] = p[i];
 	}
 	if (p[intlen] == '.') {
-		buf[n++] = point;
+		buf[n++] = st.point;
 		n += sprintf(buf + n, "%s", p + intlen + 1);
 	}
-	if (after)
-		n += sprintf(buf + n, " %s", sign);
+	if (st.after)
+		n += sprintf(buf + n, " %s", st.sign);
 	buf[n] = '\0';
 }

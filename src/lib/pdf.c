@@ -27,6 +27,7 @@
 #define LEFT 42.0f
 #define RIGHT (PAGE_W - 42.0f)
 #define BOTTOM 60.0f
+#define COL_PARTY 330.0f	/* the customer block and the header fields */
 
 enum label {
 	L_INVOICE, L_CREDIT, L_NUMBER, L_DATE, L_PERIOD, L_CURRENCY, L_SELLER, L_CUSTOMER,
@@ -41,7 +42,7 @@ static const char *const labels[3][L_NLABELS] = {
 	{ "Invoice", "Credit note", "Number", "Date", "Period", "Currency", "Seller",
 	  "Customer", "Account", "Tax ID", "Credits invoice", "Reason", "Description",
 	  "Qty", "Unit price", "Amount", "Subtotal before tax", "Tax", "Total",
-	  "Previous balance", "Payments", "Amount due", "Itemized calls", "Time",
+	  "Previous balance owed", "Payments", "Amount due", "Itemized calls", "Time",
 	  "Caller", "Called", "Destination", "Duration", "Billed", "Charge",
 	  "times in", "continued", "included" },
 	{ "H\xc3\xb3""a \xc4\x91\xc6\xa1n", "Gi\xe1\xba\xa5y b\xc3\xa1o c\xc3\xb3", "S\xe1\xbb\x91",
@@ -63,7 +64,7 @@ static const char *const labels[3][L_NLABELS] = {
 	  "\xe5\x8e\x9f\xe5\x9b\xa0", "\xe9\xa1\xb9\xe7\x9b\xae", "\xe6\x95\xb0\xe9\x87\x8f",
 	  "\xe5\x8d\x95\xe4\xbb\xb7", "\xe9\x87\x91\xe9\xa2\x9d",
 	  "\xe4\xb8\x8d\xe5\x90\xab\xe7\xa8\x8e\xe5\x90\x88\xe8\xae\xa1", "\xe7\xa8\x8e\xe9\xa2\x9d",
-	  "\xe4\xbb\xb7\xe7\xa8\x8e\xe5\x90\x88\xe8\xae\xa1", "\xe4\xb8\x8a\xe6\x9c\x9f\xe4\xbd\x99\xe9\xa2\x9d",
+	  "\xe4\xbb\xb7\xe7\xa8\x8e\xe5\x90\x88\xe8\xae\xa1", "\xe4\xb8\x8a\xe6\x9c\x9f\xe6\xac\xa0\xe6\xac\xbe",
 	  "\xe5\xb7\xb2\xe4\xbb\x98\xe6\xac\xbe", "\xe5\xba\x94\xe4\xbb\x98\xe9\x87\x91\xe9\xa2\x9d",
 	  "\xe9\x80\x9a\xe8\xaf\x9d\xe6\x98\x8e\xe7\xbb\x86", "\xe6\x97\xb6\xe9\x97\xb4",
 	  "\xe4\xb8\xbb\xe5\x8f\xab", "\xe8\xa2\xab\xe5\x8f\xab", "\xe7\x9b\xae\xe7\x9a\x84\xe5\x9c\xb0",
@@ -369,7 +370,7 @@ new_page(struct pdf_writer *w)
 {
 	const struct invdoc *d = w->d;
 	HPDF_Page page;
-	char head[160];
+	char head[400];
 
 	if (w->npages == w->pagecap) {
 		int cap = w->pagecap ? w->pagecap * 2 : 8;
@@ -387,6 +388,7 @@ new_page(struct pdf_writer *w)
 		/* Continuation pages say whose document they belong to. */
 		snprintf(head, sizeof head, "%s %s \xe2\x80\x94 %s", w->L[*d->r.kind == 'c' ?
 		    L_CREDIT : L_INVOICE], d->r.number, d->customer);
+		tally_utf8_trim(head);
 		clipped(w, page, LEFT, PAGE_H - 40, 8, RIGHT - LEFT, head);
 		rule(page, LEFT, RIGHT, PAGE_H - 46);
 		w->y = PAGE_H - 66;
@@ -411,6 +413,31 @@ money_text(const struct invdoc *d, money m, char buf[64])
 	money_display(m, d->r.currency, d->r.decimals, buf);
 }
 
+/* s in lines of maxw, at most `most` (the last cut with an ellipsis);
+ * returns the y under the last line. */
+static float
+wrapped(struct pdf_writer *w, HPDF_Page page, float x, float y, float size, float maxw,
+    const char *s, int most)
+{
+	for (int i = 0; i < most && *s; i++) {
+		size_t n = fitting(w, s, size, maxw, 1);
+		char row[512];
+
+		if (i == most - 1 || n >= strlen(s)) {
+			clipped(w, page, x, y, size, maxw, s);
+			return y - size - 3;
+		}
+		snprintf(row, sizeof row, "%.*s", (int)(n < 500 ? n : 500), s);
+		tally_utf8_trim(row);
+		text(w, page, x, y, size, row);
+		y -= size + 3;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	return y;
+}
+
 /* The header's labels and values: the values stand after the widest
  * label of the document's language. */
 static float
@@ -429,14 +456,26 @@ label_width(struct pdf_writer *w)
 	return max + 10;
 }
 
-/* A label and value pair in the header; returns the next y. */
+/*
+ * A label and value pair in the header; returns the next y.  A number or
+ * date is never shortened: a long one is set smaller to fit.  The reason of
+ * a credit note wraps.
+ */
 static float
 field(struct pdf_writer *w, HPDF_Page page, float x, float y, enum label l, const char *v)
 {
-	float lw = label_width(w);
+	float lw = label_width(w), avail = RIGHT - x - lw, width = text(w, NULL, 0, 0, 9, v);
 
 	text(w, page, x, y, 8, w->L[l]);
-	clipped(w, page, x + lw, y, 9, RIGHT - x - lw, v);
+	if (l == L_REASON)
+		return wrapped(w, page, x + lw, y, 9, avail, v, 8) - 1;
+	if (width > avail) {
+		float size = 9 * avail / width;
+
+		clipped(w, page, x + lw, y, size < 5 ? 5 : size, avail, v);
+	} else {
+		text(w, page, x + lw, y, 9, v);
+	}
 	return y - 13;
 }
 
@@ -444,28 +483,14 @@ static float
 party(struct pdf_writer *w, HPDF_Page page, float x, float y, enum label head,
     const char *name, const char *const extra[][2], int nextra)
 {
-	float maxw = (RIGHT - LEFT) / 2 - 16;
+	/* the seller's block ends where the customer's starts, that one at the margin */
+	float maxw = x < COL_PARTY ? COL_PARTY - x - 16 : RIGHT - x;
 
 	HPDF_Page_SetRGBFill(page, 0.35f, 0.35f, 0.35f);
 	text(w, page, x, y, 8, w->L[head]);
 	HPDF_Page_SetRGBFill(page, 0, 0, 0);
 	y -= 15;
-	/* A long name wraps once, then is cut. */
-	{
-		size_t n = fitting(w, name, 11, maxw, 1);
-		char first[512];
-
-		if (n < strlen(name) && n < sizeof first) {
-			snprintf(first, sizeof first, "%.*s", (int)n, name);
-			text(w, page, x, y, 11, first);
-			y -= 14;
-			name += n;
-			while (*name == ' ')
-				name++;
-		}
-		clipped(w, page, x, y, 11, maxw, name);
-		y -= 14;
-	}
+	y = wrapped(w, page, x, y, 11, maxw, name, 3);
 	for (int i = 0; i < nextra; i++) {
 		char buf[320];
 
@@ -475,8 +500,8 @@ party(struct pdf_writer *w, HPDF_Page page, float x, float y, enum label head,
 			snprintf(buf, sizeof buf, "%s: %s", extra[i][0], extra[i][1]);
 		else
 			snprintf(buf, sizeof buf, "%s", extra[i][1]);
-		clipped(w, page, x, y, 9, maxw, buf);
-		y -= 12;
+		tally_utf8_trim(buf);
+		y = wrapped(w, page, x, y, 9, maxw, buf, 3);
 	}
 	return y;
 }
@@ -497,19 +522,19 @@ first_page(struct pdf_writer *w)
 		return NULL;
 	text(w, page, LEFT, PAGE_H - 70, 20, w->L[*d->r.kind == 'c' ? L_CREDIT : L_INVOICE]);
 	y = PAGE_H - 60;
-	y = field(w, page, 330, y, L_NUMBER, d->r.number);
-	y = field(w, page, 330, y, L_DATE, d->r.date);
+	y = field(w, page, COL_PARTY, y, L_NUMBER, d->r.number);
+	y = field(w, page, COL_PARTY, y, L_DATE, d->r.date);
 	snprintf(period, sizeof period, "%s \xe2\x80\x93 %s", d->r.first_day, d->r.last_day);
-	y = field(w, page, 330, y, L_PERIOD, period);
-	y = field(w, page, 330, y, L_CURRENCY, d->r.currency);
+	y = field(w, page, COL_PARTY, y, L_PERIOD, period);
+	y = field(w, page, COL_PARTY, y, L_CURRENCY, d->r.currency);
 	if (*d->r.refers_number)
-		y = field(w, page, 330, y, L_REFERS, d->r.refers_number);
+		y = field(w, page, COL_PARTY, y, L_REFERS, d->r.refers_number);
 	if (*d->r.reason)
-		y = field(w, page, 330, y, L_REASON, d->r.reason);
+		y = field(w, page, COL_PARTY, y, L_REASON, d->r.reason);
 	snprintf(zone, sizeof zone, "%s %s", w->L[L_ZONE], d->tzname);
 	y -= 14;
 	y2 = party(w, page, LEFT, y, L_SELLER, d->seller, seller, 2);
-	y = party(w, page, 330, y, L_CUSTOMER, d->customer, customer, 2);
+	y = party(w, page, COL_PARTY, y, L_CUSTOMER, d->customer, customer, 2);
 	w->y = (y < y2 ? y : y2) - 18;
 	return page;
 }
@@ -565,7 +590,14 @@ draw_lines(struct pdf_writer *w, HPDF_Page page)
 			if (first) {
 				money_text(d, l->unit_price, a);
 				money_text(d, l->amount, b);
-				right(w, page, COL_QTY, w->y, 9, l->quantity);
+				char q[24];
+
+				/* "12.50" minutes reads "12,50" where ',' is the point */
+				snprintf(q, sizeof q, "%s", l->quantity);
+				for (char *c = q; *c; c++)
+					if (*c == '.')
+						*c = money_point(d->r.currency);
+				right(w, page, COL_QTY, w->y, 9, q);
 				right(w, page, COL_UNIT, w->y, 9, a);
 				right(w, page, RIGHT, w->y, 9, b);
 			}
@@ -588,7 +620,12 @@ total_row(struct pdf_writer *w, HPDF_Page page, const char *label, money m, floa
 	if ((page = room(w, page, size + 6, NULL)) == NULL)
 		return NULL;
 	money_text(w->d, m, buf);
-	right(w, page, COL_UNIT, w->y, size, label);
+	{
+		/* a wide amount pushes its label left rather than over it */
+		float aw = text(w, NULL, 0, 0, size, buf), lr = RIGHT - aw - 12;
+
+		right(w, page, lr < COL_UNIT ? lr : COL_UNIT, w->y, size, label);
+	}
 	right(w, page, RIGHT, w->y, size, buf);
 	w->y -= size + 6;
 	return page;
@@ -617,7 +654,9 @@ draw_totals(struct pdf_writer *w, HPDF_Page page)
 		page = total_row(w, page, w->L[L_TOTAL], d->r.total, 11);
 	if (page && *d->r.kind == 'i') {
 		w->y -= 6;
-		page = total_row(w, page, w->L[L_PREVIOUS], d->r.previous, 9);
+		/* The ledger counts what the customer owes as negative; the
+		 * invoice shows it owed, so that owed + total - payments = due. */
+		page = total_row(w, page, w->L[L_PREVIOUS], -d->r.previous, 9);
 		if (page)
 			page = total_row(w, page, w->L[L_PAYMENTS], d->r.payments, 9);
 		if (page)
@@ -676,7 +715,8 @@ call_row(const struct invdoc_call *ic, void *arg)
 	text(w, c->page, LEFT, w->y, 7.5f, ic->local);
 	clipped(w, c->page, C_CALLER, w->y, 7.5f, C_CALLEE - C_CALLER - 4, ic->c->caller);
 	clipped(w, c->page, C_CALLEE, w->y, 7.5f, C_DEST - C_CALLEE - 4, ic->c->callee);
-	clipped(w, c->page, C_DEST, w->y, 7.5f, C_DUR - C_DEST - 40, ic->c->destination);
+	clipped(w, c->page, C_DEST, w->y, 7.5f, C_DUR - C_DEST - 40,
+	    *ic->c->destination ? ic->c->destination : ic->c->class);
 	right(w, c->page, C_DUR, w->y, 7.5f, dur);
 	right(w, c->page, C_BILLED, w->y, 7.5f, billed);
 	right(w, c->page, RIGHT, w->y, 7.5f, charge);

@@ -320,13 +320,21 @@ report_rejects(struct store *s, FILE *out, enum report_format fmt,
 /* ---- usage -------------------------------------------------------------- */
 
 void
-report_json_string(FILE *out, const char *s)
+report_json_string(FILE *out, const char *str)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len = strlen(str), u;
 
-		if (c == '"' || c == '\\')
+	fputc('"', out);
+	for (size_t i = 0; i < len; i += u) {
+		unsigned char c = s[i];
+
+		u = utf8_len(s + i, len - i);
+		if (u > 1)
+			fwrite(s + i, 1, u, out);
+		else if (u == 0)	/* not UTF-8: shown as text reports show it */
+			fprintf(out, "\\\\x%02x", c), u = 1;
+		else if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c < 0x20)
 			fprintf(out, "\\u%04x", c);

@@ -97,6 +97,7 @@ struct ivx {
 	const struct invdoc *d;
 	lxw_worksheet *calls;
 	lxw_format *head, *money, *price, *date, *when, *pct, *count;
+	money minor;		/* the currency's minor unit in micro-units */
 	lxw_row_t row;
 };
 
@@ -205,7 +206,9 @@ invoice_sheet(lxw_workbook *wb, struct ivx *x)
 			worksheet_write_number(ws, r, 2, num(q), x->count);
 		else
 			put_text(ws, r, 2, l->quantity, NULL);
-		worksheet_write_number(ws, r, 3, num(l->unit_price), x->price);
+		/* a price in the minor unit shows as money, a finer one with its digits */
+		worksheet_write_number(ws, r, 3, num(l->unit_price),
+		    l->unit_price % x->minor == 0 ? x->money : x->price);
 		worksheet_write_number(ws, r, 4, num(l->amount), x->money);
 		worksheet_write_number(ws, r, 5, l->tax_rate / 10000.0, x->pct);
 		put_text(ws, r, 6, l->tax_included ? "included" : "excluded", NULL);
@@ -243,15 +246,16 @@ invoice_sheet(lxw_workbook *wb, struct ivx *x)
 	snprintf(f, sizeof f, "=I%u+I%u", (unsigned)r - 1, (unsigned)r);
 	worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.total));
 	if (*d->r.kind == 'i') {
+		/* owed as the PDF shows it: total + owed - payments = due */
 		r++;
-		put_text(ws, r, 1, "Previous balance", NULL);
-		worksheet_write_number(ws, r, 8, num(d->r.previous), x->money);
+		put_text(ws, r, 1, "Previous balance owed", NULL);
+		worksheet_write_number(ws, r, 8, num(-d->r.previous), x->money);
 		r++;
 		put_text(ws, r, 1, "Payments", NULL);
 		worksheet_write_number(ws, r, 8, num(d->r.payments), x->money);
 		r++;
 		put_text(ws, r, 1, "Amount due", x->head);
-		snprintf(f, sizeof f, "=I%u-I%u-I%u", (unsigned)r - 2, (unsigned)r - 1,
+		snprintf(f, sizeof f, "=I%u+I%u-I%u", (unsigned)r - 2, (unsigned)r - 1,
 		    (unsigned)r);
 		worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.due));
 	}
@@ -278,7 +282,10 @@ xlsx_invoice(struct invdoc_set *set, const struct invdoc *d, const char *path,
 	x.date = fmt(b.wb, "yyyy-mm-dd", 0);
 	x.when = fmt(b.wb, "yyyy-mm-dd hh:mm:ss", 0);
 	x.pct = fmt(b.wb, "0.##%", 0);
-	x.count = fmt(b.wb, "#,##0.##", 0);
+	x.count = fmt(b.wb, "General", 0);
+	x.minor = 1;
+	for (int i = d->r.decimals; i < 6; i++)
+		x.minor *= 10;
 	invoice_sheet(b.wb, &x);
 
 	x.calls = workbook_add_worksheet(b.wb, "Calls");
@@ -358,7 +365,7 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	if (book_open(&b, path, NULL, sheet, e) != 0)
 		goto out;
 	head = fmt(b.wb, NULL, 1);
-	number = fmt(b.wb, "#,##0.######", 0);
+	number = fmt(b.wb, "General", 0);
 	ws = workbook_add_worksheet(b.wb, sheet);
 	for (int i = 0; i < ncols; i++)
 		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);

@@ -60,3 +60,13 @@ check "... with the line numbers as numbers" "number" "$(jq -r '.rejects[0].line
 run 0 "reconcile as JSON" tally-report reconcile --format json
 check "... every batch's read = accepted + rejected + duplicates" "true" \
 	"$(jq '[.reconcile[] | .read == .accepted + .rejected + .duplicates] | all' "$T/out")"
+
+# A caller that is not UTF-8 (stored as the switch sent it) still makes JSON.
+x=QH/2026/000003
+check "sh-office has a call to spoil" "1" \
+	"$(tally-export --invoice $x --format json | jq '.calls | length')"
+sqlite3 "$TALLY_DB" "UPDATE cdr SET caller = CAST(X'FF3031' AS TEXT) WHERE id = (SELECT
+	cdr_id FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id WHERE i.number = '$x')"
+run 0 "an invoice with a caller that is not UTF-8, as JSON" \
+	tally-export --invoice $x --format json
+check "... parses, the byte shown as \\xff" "\\xff01" "$(jq -r '.calls[0].caller' "$T/out")"

@@ -227,6 +227,12 @@ pdf "$T/pdf/icn-000007.pdf" >"$T/c3.txt"
 contains "C3's call is itemized in Shanghai time" "$T/c3.txt" "2026-11-13 10:00:00"
 contains "... lasting 83:45 (5025 s)" "$T/c3.txt" "83:45"
 contains "... on page 2 of 2" "$T/c3.txt" "2/2"
+tally-export --invoice icn-000003 --format pdf --out "$T/pdf-sep" >/dev/null 2>&1
+pdf "$T/pdf-sep/icn-000003.pdf" >"$T/c4.txt"
+check "C4's PDF shows the 108.00 it owed before as owed (the ledger's -108.00)" "1" \
+	"$(grep '上期欠款' "$T/c4.txt" | grep -c '¥108.00')"
+pdftotext -q -layout -f 2 -l 2 "$T/pdf/ivn-000004.pdf" - >"$T/l1calls.txt"
+contains "L1's calls, priced by tiers, show their class for a destination" "$T/l1calls.txt" "onnet"
 pdf "$T/pdf/ivn-000004.pdf" >"$T/l1.txt"
 contains "L1's 61-second call is listed" "$T/l1.txt" "1:01"
 contains "... and its 120-second one" "$T/l1.txt" "2026-11-05 10:00:00"

@@ -54,11 +54,12 @@ $(B)/fonts/tally-sans.ttf: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf scrip
 $(B)/fonts/tally-cjk.ttf: /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf scripts/make-font
 	@mkdir -p $(@D)
 	scripts/make-font $< $@ 'U+3000-303F,U+4E00-9FFF,U+FE30-FE4F,U+FF00-FFEF'
-# The rare ideographs (extension A, compatibility, radicals) apart: pdf.c takes
+# The rare ideographs (extension A, compatibility, radicals) and Japanese kana
+# apart: pdf.c takes
 # this font into a document only when its text has one.
 $(B)/fonts/tally-cjk-ext.ttf: /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf scripts/make-font
 	@mkdir -p $(@D)
-	scripts/make-font $< $@ 'U+2E80-2FDF,U+3400-4DBF,U+F900-FAFF' DroidSansFallbackExt
+	scripts/make-font $< $@ 'U+2E80-2FDF,U+3040-30FF,U+3400-4DBF,U+F900-FAFF' DroidSansFallbackExt
 
 $(B)/obj/%.o: src/lib/%.c $(wildcard include/tally/*.h)
 	@mkdir -p $(@D)

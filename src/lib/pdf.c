@@ -218,16 +218,17 @@ utf8_next(const unsigned char *s, long *cp)
 }
 
 /* The font of a character: the CJK unified ideographs, CJK punctuation and
- * full-width forms are Chinese; extension A, the compatibility ideographs
- * and the radicals the Chinese extension; the rest sans. */
+ * full-width forms are Chinese; extension A, the compatibility ideographs,
+ * the radicals and Japanese kana the Chinese extension; the rest sans, where
+ * a character it lacks (Hangul, Thai) prints as a box. */
 static enum font
 font_of(long c)
 {
 	if ((c >= 0x3000 && c <= 0x303f) || (c >= 0x4e00 && c <= 0x9fff) ||
 	    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xffef))
 		return F_CJK;
-	if ((c >= 0x2e80 && c <= 0x2fdf) || (c >= 0x3400 && c <= 0x4dbf) ||
-	    (c >= 0xf900 && c <= 0xfaff))
+	if ((c >= 0x2e80 && c <= 0x2fdf) || (c >= 0x3040 && c <= 0x30ff) ||
+	    (c >= 0x3400 && c <= 0x4dbf) || (c >= 0xf900 && c <= 0xfaff))
 		return F_CJK_EXT;
 	return F_SANS;
 }

@@ -4,9 +4,9 @@
 . tests/cli/lib.sh
 
 # cn-400 with sh-office renamed: a rare ideograph of extension A (U+3400)
-# among common ones and a Vietnamese word.
+# among common ones, a Vietnamese word and a katakana.
 cp -r tariffs/cn-400 "$T/cn"
-sed -i 's/^sh-office,\(.*\),上海办公室$/sh-office,\1,上海㐀办公室 Hà Nội/' "$T/cn/accounts.csv"
+sed -i 's/^sh-office,\(.*\),上海办公室$/sh-office,\1,上海㐀办公室 Hà Nội カ/' "$T/cn/accounts.csv"
 # ... and numbers with slashes, as some finance departments write them
 echo "invoice_prefix,QH/2026/" >>"$T/cn/package.csv"
 tally-tariff load "$T/cn" >/dev/null
@@ -27,7 +27,7 @@ check "... a slash of a number is %2F in its file name, which no number can hold
 	"$(ls "$T/pdf" | grep '^QH' | xargs)"
 sh=$(printf '%s' "$sh" | sed 's|/|%2F|g')
 check "the renamed customer reads back whole" "1" \
-	"$(pdftotext -q "$T/pdf/$sh.pdf" - | grep -c '^上海㐀办公室 Hà Nội$')"
+	"$(pdftotext -q "$T/pdf/$sh.pdf" - | grep -c '^上海㐀办公室 Hà Nội カ$')"
 # pdffonts: one line per embedded font after a two-line header
 check "... in three embedded fonts: sans, Chinese and the rare ideographs" "3 3" \
 	"$(pdffonts "$T/pdf/$sh.pdf" 2>/dev/null | tail -n +3 | wc -l) $(pdffonts "$T/pdf/$sh.pdf" 2>/dev/null |

@@ -16,7 +16,7 @@ MANDIR   = $(PREFIX)/share/man
 DATADIR  = $(PREFIX)/share/tally
 
 CC      ?= cc
-PKGS     = sqlite3 libpcre2-8 nettle xlsxwriter
+PKGS     = sqlite3 libpcre2-8 nettle xlsxwriter zlib
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude \

@@ -12,6 +12,7 @@
 #include "tally/ingest.h"
 #include "tally/numnorm.h"
 #include "tally/report.h"
+#include "tally/spool.h"
 #include "tally/store.h"
 
 #define REJECTS_SHOWN 10	/* per file on stderr; the store keeps them all */
@@ -34,6 +35,8 @@ usage(FILE *out)
 	    "usage: tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
 	    "                    [--numbering FILE] [--map FILE] [--key FIELD=NAME]...\n"
 	    "                    FILE|DIR...\n"
+	    "       tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
+	    "                    [--numbering FILE] [--map FILE] --spool DIR\n"
 	    "       tally-ingest --help | --version\n"
 	    "FMT is asterisk, freeswitch, kamailio or csv; see tally-ingest(1).\n");
 }
@@ -62,7 +65,7 @@ on_progress(void *arg, const char *file, uint64_t lines, uint64_t bytes)
 		    (unsigned long long)lines, (unsigned long long)(bytes >> 20));
 }
 
-static void
+static int
 ingest_one(struct run *run, const char *path)
 {
 	struct ingest_hooks h = { on_reject, on_progress, run };
@@ -75,7 +78,7 @@ ingest_one(struct run *run, const char *path)
 			fputc('\n', stderr);
 		fprintf(stderr, "%s: %s; nothing of it was stored\n", progname, e.msg);
 		run->failed = 1;
-		return;
+		return -1;
 	}
 	if (run->tty && res.n.read >= INGEST_PROGRESS_LINES)
 		fputc('\n', stderr);
@@ -92,6 +95,7 @@ ingest_one(struct run *run, const char *path)
 		    (unsigned long long)res.n.rejected,
 		    (unsigned long long)res.n.duplicates);
 	fflush(stdout);
+	return 0;
 }
 
 static int
@@ -100,25 +104,25 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The regular files directly in dir, in byte order of their names. */
-static void
-ingest_dir(struct run *run, const char *dir)
+/* The regular files directly in dir whose names end in suffix ("": all),
+ * in byte order of their names.  Returns how many, or -1. */
+static ssize_t
+list_files(const char *dir, const char *suffix, char ***out)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, sl = strlen(suffix);
 
-	if (d == NULL) {
-		fprintf(stderr, "%s: %s: cannot open directory\n", progname, dir);
-		run->failed = 1;
-		return;
-	}
+	*out = NULL;
+	if (d == NULL)
+		return -1;
 	while ((de = readdir(d)) != NULL) {
 		char path[4096];
 		struct stat st;
+		size_t l = strlen(de->d_name);
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || l < sl || strcmp(de->d_name + l - sl, suffix) != 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
@@ -134,12 +138,73 @@ ingest_dir(struct run *run, const char *dir)
 			n++;
 	}
 	closedir(d);
-	if (n == 0)
-		fprintf(stderr, "%s: %s: no files to ingest\n", progname, dir);
 	if (n > 0)
 		qsort(names, n, sizeof *names, by_name);
-	for (size_t i = 0; i < n; i++) {
+	*out = names;
+	return (ssize_t)n;
+}
+
+static void
+ingest_dir(struct run *run, const char *dir)
+{
+	char **names;
+	ssize_t n = list_files(dir, "", &names);
+
+	if (n < 0) {
+		fprintf(stderr, "%s: %s: cannot open directory\n", progname, dir);
+		run->failed = 1;
+		return;
+	}
+	if (n == 0)
+		fprintf(stderr, "%s: %s: no files to ingest\n", progname, dir);
+	for (ssize_t i = 0; i < n; i++) {
 		ingest_one(run, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/*
+ * The closed files of the source's spool (tally-feedd(8)): each one's
+ * records become NNN.lines beside it, ingested like a file, and the spool
+ * file is renamed NNN.done.  A run stopped between the two finds the
+ * batch by its hash the next time and only renames.  Files being written
+ * (.open) are left to the daemon.
+ */
+static void
+ingest_spool(struct run *run, const char *spool)
+{
+	char dir[4096], **names;
+	ssize_t n;
+
+	snprintf(dir, sizeof dir, "%s/%s", spool, run->source);
+	if ((n = list_files(dir, ".cdr", &names)) < 0) {
+		fprintf(stderr, "%s: %s: cannot open the source's spool\n", progname, dir);
+		run->failed = 1;
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		char lines[4200], done[4200];
+		size_t l = strlen(names[i]) - 4;
+		uint64_t records, cut;
+		struct terr e;
+
+		snprintf(lines, sizeof lines, "%.*s.lines", (int)l, names[i]);
+		snprintf(done, sizeof done, "%.*s.done", (int)l, names[i]);
+		if (spool_extract(names[i], lines, &records, &cut, &e) != 0) {
+			fprintf(stderr, "%s: %s\n", progname, e.msg);
+			run->failed = 1;
+		} else {
+			if (cut > 0)
+				fprintf(stderr, "%s: %s: %llu bytes after the last whole record cut"
+				    " (a torn write)\n", progname, names[i], (unsigned long long)cut);
+			if (ingest_one(run, lines) == 0 && rename(names[i], done) != 0) {
+				fprintf(stderr, "%s: %s: cannot rename to .done\n", progname,
+				    names[i]);
+				run->failed = 1;
+			}
+			unlink(lines);
+		}
 		free(names[i]);
 	}
 	free(names);
@@ -175,11 +240,13 @@ main(int argc, char **argv)
 		{ "numbering", required_argument, NULL, 'n' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "spool", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = store_default_path(), *fmtname = NULL, *numbering = NULL;
+	const char *spool = NULL;
 	struct format_opts fo = { 0 };
 	struct numnorm *nn = NULL;
 	struct run run = { 0 };
@@ -195,6 +262,7 @@ main(int argc, char **argv)
 		case 'z': fo.tz = optarg; break;
 		case 'n': numbering = optarg; break;
 		case 'm': fo.map_path = optarg; break;
+		case 'S': spool = optarg; break;
 		case 'k':
 			if (set_kam_key(&fo, optarg) != 0) {
 				fprintf(stderr, "%s: --key %s: expected caller|callee|callid|"
@@ -207,7 +275,7 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (run.source == NULL || fmtname == NULL || optind == argc) {
+	if (run.source == NULL || fmtname == NULL || (optind == argc) == !spool) {
 		usage(stderr);
 		return 2;
 	}
@@ -236,6 +304,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	run.tty = isatty(STDERR_FILENO);
+	if (spool)
+		ingest_spool(&run, spool);
 	for (int i = optind; i < argc; i++) {
 		struct stat st;
 

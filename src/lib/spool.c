@@ -362,3 +362,37 @@ spool_close(struct spool_writer *w, struct terr *e)
 	free(w);
 	return rc;
 }
+
+/* ---- to the batch path ----------------------------------------------------- */
+
+int
+spool_extract(const char *path, const char *lines, uint64_t *records, uint64_t *cut,
+    struct terr *e)
+{
+	struct spool_reader *r = spool_read_open(path, e);
+	FILE *out;
+	const void *p;
+	size_t n;
+	int rc;
+
+	*records = *cut = 0;
+	if (r == NULL)
+		return -1;
+	if ((out = fopen(lines, "w")) == NULL) {
+		terr_set(e, "%s: %s", lines, strerror(errno));
+		spool_read_close(r);
+		return -1;
+	}
+	while ((rc = spool_read_next(r, &p, &n, e)) == 1) {
+		fwrite(p, 1, n, out);
+		fputc('\n', out);
+		(*records)++;
+	}
+	*cut = spool_read_cut(r);
+	spool_read_close(r);
+	if (fclose(out) != 0 && rc == 0)
+		rc = terr_set(e, "%s: %s", lines, strerror(errno));
+	if (rc != 0)
+		unlink(lines);
+	return rc;
+}

@@ -1,0 +1,50 @@
+# tally-ingest --spool: the closed files of a live feed's spool (spool.h)
+# go the batch path like any switch file, torn tails cut, once each.
+. tests/cli/lib.sh
+
+# spool FILE LINE...: write framed records as tally-feedd does, with
+# Python's zlib for the CRC-32 (written here, not by tally).
+spool() {
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys, zlib
+path, lines = sys.argv[1], sys.argv[2:]
+with open(path, "ab") as f:
+    for l in lines:
+        b = l.encode()
+        f.write(b"TSR1" + struct.pack("<II", len(b), zlib.crc32(b)) + b)
+PY
+}
+S=$T/spool/hcm-ast
+mkdir -p "$S"
+# three good Asterisk records of samples/asterisk/Master.csv, then a torn one
+spool "$S/000000000001.cdr" "$(sed -n 1p samples/asterisk/Master.csv)" \
+	"$(sed -n 2p samples/asterisk/Master.csv)" "$(sed -n 3p samples/asterisk/Master.csv)"
+printf 'TSR1\050\000\000\000\000\000\000\000half a rec' >>"$S/000000000001.cdr"
+# a file the daemon is still writing
+spool "$S/000000000002.open" "$(sed -n 4p samples/asterisk/Master.csv)"
+ing() { tally-ingest --source hcm-ast --format asterisk --tz Asia/Ho_Chi_Minh \
+	--numbering tariffs/numbering/vn.csv --spool "$T/spool"; }
+
+run 0 "ingest the spool" ing
+contains "... the three whole records" "$T/out" "read 3, accepted 3, rejected 0, duplicates 0"
+contains "... the torn tail cut, and said" "$T/err" "22 bytes after the last whole record cut"
+check "... the file is done" "000000000001.done 000000000002.open" "$(ls "$S" | xargs)"
+check "... three CDRs stored" "3" "$(sqlite3 "$TALLY_DB" "SELECT count(*) FROM cdr")"
+run 0 "again: nothing to do" ing
+check "... nothing printed" "" "$(cat "$T/out")"
+mv "$S/000000000002.open" "$S/000000000002.cdr"
+spool "$S/000000000003.cdr" "$(sed -n 1p samples/asterisk/Master.csv)"
+run 0 "a closed file, and one repeating a record" ing
+contains "... the new record" "$T/out" "read 1, accepted 1"
+contains "... the repeated one a duplicate" "$T/out" "read 1, accepted 0, rejected 0, duplicates 1"
+check "... four CDRs in all" "4" "$(sqlite3 "$TALLY_DB" "SELECT count(*) FROM cdr")"
+# stopped after the batch and before the rename: the next run only renames
+spool "$S/000000000004.cdr" "$(sed -n 5p samples/asterisk/Master.csv)"
+ing >/dev/null 2>&1
+mv "$S/000000000004.done" "$S/000000000004.cdr"
+run 0 "a file ingested but not renamed" ing
+contains "... is found by its content and skipped" "$T/out" "already ingested as batch"
+check "... and done" "yes" "$([ -e "$S/000000000004.done" ] && echo yes)"
+run 2 "--spool and files together" tally-ingest --source hcm-ast --format asterisk \
+	--spool "$T/spool" samples/asterisk/Master.csv
+run 1 "a source without a spool" tally-ingest --source nope --format asterisk --spool "$T/spool"

@@ -16,12 +16,12 @@ MANDIR   = $(PREFIX)/share/man
 DATADIR  = $(PREFIX)/share/tally
 
 CC      ?= cc
-PKGS     = sqlite3 libpcre2-8 nettle xlsxwriter zlib
+PKGS     = sqlite3 libpcre2-8 nettle xlsxwriter zlib jansson libmicrohttpd
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude \
 	-DTALLY_VERSION='"$(VERSION)"' -DTALLY_FONTDIR='"$(DATADIR)/fonts"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = -lcsv -lhpdf $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS     = -lcsv -lhpdf -lpthread $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 B        = build-san

@@ -500,6 +500,24 @@ main(int argc, char **argv)
 		logf_("%s: %s", g.spool, strerror(errno));
 		return 1;
 	}
+	/* A file a crash left open is cut to its whole records and closed
+	 * now, not when its source next sends. */
+	for (int i = 0; i < g.src.n; i++) {
+		char dir[4096];
+		uint64_t cut;
+		int n;
+
+		snprintf(dir, sizeof dir, "%s/%s", g.spool, g.src.v[i].name);
+		if (access(dir, F_OK) != 0)
+			continue;
+		if ((n = spool_recover(dir, &cut, &e)) < 0) {
+			logf_("%s", e.msg);
+			return 1;
+		}
+		if (n > 0)
+			logf_("%s: closed %d file%s left open, %llu torn bytes cut", g.src.v[i].name,
+			    n, n == 1 ? "" : "s", (unsigned long long)cut);
+	}
 	g.w = calloc((size_t)g.src.n, sizeof *g.w);
 	g.opened = calloc((size_t)g.src.n, sizeof *g.opened);
 	g.dirty = calloc((size_t)g.src.n, sizeof *g.dirty);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ usage(FILE *out)
 	    "usage: tally-feedd --spool DIR --credentials FILE [--listen ADDR:PORT]\n"
 	    "                   [--max-body BYTES] [--timeout SECONDS]\n"
 	    "                   [--rotate-bytes BYTES] [--rotate-seconds SECONDS]\n"
-	    "                   [--log FILE]\n"
+	    "                   [--log FILE | --syslog]\n"
 	    "       tally-feedd --help | --version\n");
 }
 
@@ -52,6 +53,7 @@ static struct {
 	int rotate_seconds;
 	size_t max_body;
 	const char *log;
+	int syslog;
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
 	.synced_cv = PTHREAD_COND_INITIALIZER };
 
@@ -63,9 +65,14 @@ logf_(const char *fmt, ...)
 	struct tm tm;
 	va_list ap;
 
+	va_start(ap, fmt);
+	if (g.syslog) {
+		vsyslog(LOG_INFO, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	fprintf(stderr, "%s %s[%d]: ", when, progname, (int)getpid());
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
@@ -435,6 +442,7 @@ main(int argc, char **argv)
 		{ "rotate-bytes", required_argument, NULL, 'b' },
 		{ "rotate-seconds", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "syslog", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -457,6 +465,7 @@ main(int argc, char **argv)
 		case 's': g.spool = optarg; break;
 		case 'c': creds = optarg; break;
 		case 'L': g.log = optarg; break;
+		case 'Y': g.syslog = 1; break;
 		case 'm':
 			if (number_opt("max-body", optarg, 1024, 1LL << 30, &v) != 0)
 				return 2;
@@ -481,7 +490,7 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || g.spool == NULL || creds == NULL) {
+	if (optind != argc || g.spool == NULL || creds == NULL || (g.log && g.syslog)) {
 		usage(stderr);
 		return 2;
 	}
@@ -492,6 +501,8 @@ main(int argc, char **argv)
 	}
 	if (g.log && freopen(g.log, "a", stderr) == NULL)
 		return 1;
+	if (g.syslog)
+		openlog(progname, LOG_PID, LOG_DAEMON);
 	if (feed_sources_load(creds, &g.src, &e) != 0) {
 		logf_("%s", e.msg);
 		return 1;

@@ -106,7 +106,7 @@ install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/numbering
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(BINDIR)/; done
 	install -m 755 scripts/nightly $(DESTDIR)$(BINDIR)/tally-nightly
-	install -m 644 scripts/nightly.conf.example $(DESTDIR)$(DATADIR)/
+	install -m 644 scripts/nightly.conf.example scripts/tally-feedd.service $(DESTDIR)$(DATADIR)/
 	install -m 644 tariffs/numbering/*.csv $(DESTDIR)$(DATADIR)/numbering/
 	mkdir -p $(DESTDIR)$(DATADIR)/fonts
 	install -m 644 $(FONTS) $(DESTDIR)$(DATADIR)/fonts/

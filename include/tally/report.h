@@ -60,6 +60,12 @@ int report_revenue(struct store *s, FILE *out, enum report_format fmt,
 int report_top(struct store *s, FILE *out, enum report_format fmt, const char *period,
     const char *reseller, int limit, struct terr *e);
 
+/* The sources fed through tally-feedd's spool: files, CDR lines received,
+ * accepted, duplicates (a switch's retries), rejected, and the start of the
+ * latest CDR.  CSV header:
+ * source,files,received,accepted,duplicates,rejected,last_cdr. */
+int report_feed(struct store *s, FILE *out, enum report_format fmt, struct terr *e);
+
 /* CDRs that could not be rated, and why. */
 int report_unrated(struct store *s, FILE *out, enum report_format fmt,
     const char *period, struct terr *e);

@@ -335,6 +335,16 @@ struct top_row {
 int store_each_top(struct store *s, const char *period, const char *reseller, int limit,
     int (*fn)(const struct top_row *, void *), void *arg, struct terr *e);
 
+/* Per source fed through a spool (batches of NNN.lines files): the files,
+ * the CDR lines read, accepted, duplicates, rejected, and the start of the
+ * source's latest CDR (0 when none). */
+struct feed_row {
+	const char *source;
+	int64_t files, read, accepted, duplicates, rejected, last_start;
+};
+int store_each_feed(struct store *s, int (*fn)(const struct feed_row *, void *), void *arg,
+    struct terr *e);
+
 /* Does a draft charge a call or a ref that an issued invoice holds?  1, 0, -1. */
 int store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e);
 /* Is `ref` charged by a line of an issued invoice?  1, 0, -1. */

@@ -31,6 +31,7 @@ usage(FILE *out)
 	    "                    [--format FMT]\n"
 	    "       tally-report [--db FILE] top --period YYYY-MM [--reseller R]\n"
 	    "                    [--limit N] [--format FMT]\n"
+	    "       tally-report [--db FILE] feed [--format FMT]\n"
 	    "       tally-report --help | --version\n"
 	    "FMT: text, csv, json, or xlsx with --out FILE\n");
 }
@@ -41,7 +42,7 @@ check_args(const char *name, long long batch,
     const char *period, const char *account, const char *reseller)
 {
 	static const char *const names[] = { "reconcile", "rejects", "usage", "bundles",
-		"unrated", "balances", "revenue", "top" };
+		"unrated", "balances", "revenue", "top", "feed" };
 	int by_account = strcmp(name, "usage") == 0 || strcmp(name, "bundles") == 0;
 	int by_reseller = strcmp(name, "revenue") == 0 || strcmp(name, "top") == 0;
 	struct civil c;
@@ -51,7 +52,7 @@ check_args(const char *name, long long batch,
 		known |= strcmp(name, names[i]) == 0;
 	if (!known) {
 		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile, rejects, "
-		    "usage, bundles, unrated, balances, revenue or top\n", progname, name);
+		    "usage, bundles, unrated, balances, revenue, top or feed\n", progname, name);
 		return -1;
 	}
 	if (batch != 0 && strcmp(name, "rejects") != 0) {
@@ -219,6 +220,8 @@ main(int argc, char **argv)
 		rc = report_balances(s, out, fmt, has_below ? &below : NULL, reseller, &e);
 	else if (strcmp(name, "revenue") == 0)
 		rc = report_revenue(s, out, fmt, period, reseller, &e);
+	else if (strcmp(name, "feed") == 0)
+		rc = report_feed(s, out, fmt, &e);
 	else if (strcmp(name, "top") == 0)
 		rc = report_top(s, out, fmt, period, reseller, limit ? (int)limit : 20, &e);
 	else

@@ -903,3 +903,61 @@ report_top(struct store *s, FILE *out, enum report_format fmt, const char *perio
 	tariff_set_release(&c.ts);
 	return rc == 0 ? 0 : -1;
 }
+
+/* ---- live feeds ----------------------------------------------------------- */
+
+struct feed_ctx {
+	FILE *out;
+	enum report_format fmt;
+	int n;
+};
+
+static int
+feed_row(const struct feed_row *r, void *arg)
+{
+	struct feed_ctx *c = arg;
+	char last[32] = "";
+	struct civil t;
+
+	if (r->last_start) {
+		civil_from_utc(r->last_start, &t);
+		snprintf(last, sizeof last, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)t.year % 10000,
+		    (unsigned)t.mon % 100, (unsigned)t.day % 100, (unsigned)t.hour % 100,
+		    (unsigned)t.min % 100, (unsigned)t.sec % 100);
+	}
+	if (c->fmt == REPORT_CSV)
+		fprintf(c->out, "%s,%lld,%lld,%lld,%lld,%lld,%s\n", r->source, (long long)r->files,
+		    (long long)r->read, (long long)r->accepted, (long long)r->duplicates,
+		    (long long)r->rejected, last);
+	else if (c->fmt == REPORT_JSON)
+		fprintf(c->out, "%s\n  {\"source\": \"%s\", \"files\": %lld, \"received\": %lld,"
+		    " \"accepted\": %lld, \"duplicates\": %lld, \"rejected\": %lld,"
+		    " \"last_cdr\": \"%s\"}", c->n ? "," : "", r->source, (long long)r->files,
+		    (long long)r->read, (long long)r->accepted, (long long)r->duplicates,
+		    (long long)r->rejected, last);
+	else
+		fprintf(c->out, "%-16s %6lld %10lld %10lld %10lld %8lld  %s\n", r->source,
+		    (long long)r->files, (long long)r->read, (long long)r->accepted,
+		    (long long)r->duplicates, (long long)r->rejected, *last ? last : "-");
+	c->n++;
+	return 0;
+}
+
+int
+report_feed(struct store *s, FILE *out, enum report_format fmt, struct terr *e)
+{
+	struct feed_ctx c = { out, fmt, 0 };
+
+	if (fmt == REPORT_CSV)
+		fputs("source,files,received,accepted,duplicates,rejected,last_cdr\n", out);
+	else if (fmt == REPORT_JSON)
+		fputs("{\"feed\": [", out);
+	else
+		fprintf(out, "%-16s %6s %10s %10s %10s %8s  %s\n", "source", "files", "received",
+		    "accepted", "duplicates", "rejected", "last CDR (start, UTC)");
+	if (store_each_feed(s, feed_row, &c, e) != 0)
+		return -1;
+	if (fmt == REPORT_JSON)
+		fputs("\n]}\n", out);
+	return 0;
+}

@@ -1945,6 +1945,32 @@ store_each_top(struct store *s, const char *period, const char *reseller, int li
 }
 
 int
+store_each_feed(struct store *s, int (*fn)(const struct feed_row *, void *), void *arg,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT b.source, count(*), sum(b.read), sum(b.accepted),"
+	    " sum(b.duplicates), sum(b.rejected), (SELECT coalesce(max(c.start_ts), 0) FROM cdr c"
+	    " WHERE c.source = b.source) FROM batch b WHERE b.file LIKE '%.lines'"
+	    " GROUP BY b.source ORDER BY b.source", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct feed_row r = {
+			.source = (const char *)sqlite3_column_text(st, 0),
+			.files = sqlite3_column_int64(st, 1), .read = sqlite3_column_int64(st, 2),
+			.accepted = sqlite3_column_int64(st, 3),
+			.duplicates = sqlite3_column_int64(st, 4),
+			.rejected = sqlite3_column_int64(st, 5),
+			.last_start = sqlite3_column_int64(st, 6),
+		};
+		stop = fn(&r, arg);
+	}
+	return walk_end(s, st, rc, stop, "list feeds", e);
+}
+
+int
 store_ref_charged(struct store *s, const char *ref, struct terr *e)
 {
 	int64_t n;

@@ -81,6 +81,10 @@ check "... with FreeSWITCH's meaning" "sh-office|1002|+8613987654321|60|60|answe
 	"$(sqlite3 "$TALLY_DB" "SELECT account, caller_raw, callee_raw, duration, billsec,
 	disposition FROM cdr WHERE record_key LIKE '%u-1%'")"
 
+run 0 "tally-report feed" tally-report feed --format csv
+check "... shows sh-fs's CDRs and the latest (10:00 in Shanghai)" \
+	"sh-fs,1,2,2,0,0,2026-11-21T02:00:00Z" "$(grep '^sh-fs,' "$T/out")"
+
 # killed in the middle of a write: the torn record is cut at the next start
 start
 post -u hcm-ast:pw2 -H 'Content-Type: text/csv' --data-binary "$(sed -n 1p samples/asterisk/Master.csv)" "$url/cdr/csv?format=asterisk" >/dev/null
@@ -98,3 +102,10 @@ run 0 "and ingests its acknowledged record" tally-ingest --source hcm-ast --form
 contains "... the 13 lines first" "$T/out" "read 13, accepted 13"
 contains "... then the one, its repeat a duplicate, not the torn bytes" "$T/out" \
 	"read 1, accepted 0, rejected 0, duplicates 1"
+
+# The load test of scripts/bench-feed, small: 3000 CDRs over 8 connections,
+# the daemon killed with SIGKILL while they are sent; every acknowledged CDR
+# must be stored exactly once.
+run 0 "a fleet of switches through a SIGKILL" scripts/bench-feed -n 3000 -c 8 -k 0.2
+contains "... every CDR acknowledged" "$T/out" "acknowledged 3000 of 3000 CDRs"
+contains "... and stored exactly once" "$T/out" "stored 3000 CDRs (3000 distinct)"

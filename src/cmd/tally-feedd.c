@@ -54,6 +54,7 @@ static struct {
 	size_t max_body;
 	const char *log;
 	int syslog;
+	int inflight;			/* authenticated requests not yet done */
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
 	.synced_cv = PTHREAD_COND_INITIALIZER };
 
@@ -90,7 +91,7 @@ syncer(void *arg)
 		uint64_t target;
 		struct timespec ts;
 
-		while (g.appended == g.synced && !g.stopping) {
+		while ((g.appended == g.synced || g.failed) && !g.stopping) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&g.work, &g.mu, &ts);
@@ -116,15 +117,19 @@ syncer(void *arg)
 			if (spool_sync(g.w[i], &e) != 0) {
 				logf_("sync %s: %s; refusing CDRs from now on", g.src.v[i].name, e.msg);
 				g.failed = 1;
-			} else if (spool_size(g.w[i]) >= g.rotate_bytes) {
+			} else if (spool_size(g.w[i]) >= g.rotate_bytes || (g.rotate_seconds > 0 &&
+			    time(NULL) - g.opened[i] >= g.rotate_seconds)) {
 				if (spool_rotate(g.w[i], &e) != 0)
 					logf_("rotate %s: %s", g.src.v[i].name, e.msg);
 				g.opened[i] = time(NULL);
 			}
 		}
-		g.synced = target;
+		/* After a failed sync the waiting requests are not durable: they
+		 * are answered 503 (store_records), never 200. */
+		if (!g.failed)
+			g.synced = target;
 		pthread_cond_broadcast(&g.synced_cv);
-		if (g.stopping && g.appended == g.synced)
+		if (g.stopping && (g.appended == g.synced || g.failed))
 			break;
 	}
 	pthread_mutex_unlock(&g.mu);
@@ -155,8 +160,8 @@ store_records(int s, char *const *rec, const size_t *len, int n, struct terr *e)
 	}
 	for (int i = 0; i < n && rc == 0; i++)
 		rc = spool_append(g.w[s], rec[i], len[i], e);
-	/* appended records that failed half-way are still synced: the batch
-	 * path dedups them if the switch retries */
+	/* lengths were checked: only running out of memory stops this half-way,
+	 * and what was appended is a duplicate at ingest if the switch retries */
 	g.dirty[s] = 1;
 	ticket = ++g.appended;
 	pthread_cond_signal(&g.work);
@@ -257,9 +262,14 @@ content_type_is(struct MHD_Connection *c, const char *const *types)
 
 	if (ct == NULL)
 		return 1;	/* mod_json_cdr sends one; curl --data-binary may not */
-	for (int i = 0; types[i]; i++)
-		if (strncasecmp(ct, types[i], strlen(types[i])) == 0)
+	for (int i = 0; types[i]; i++) {
+		size_t l = strlen(types[i]);
+
+		/* the media type itself, then its end or its parameters */
+		if (strncasecmp(ct, types[i], l) == 0 && (ct[l] == '\0' || ct[l] == ';' ||
+		    ct[l] == ' '))
 			return 1;
+	}
 	return 0;
 }
 
@@ -292,7 +302,11 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 			    " JSON: nothing stored\n", src->name, src->format);
 		if ((line = feed_fs_json_line(q->body ? q->body : "", q->len, &e)) == NULL)
 			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
-		l = strlen(line);
+		if ((l = strlen(line)) > SPOOL_RECORD_MAX) {
+			free(line);
+			return reply(c, MHD_HTTP_BAD_REQUEST, "the CDR is over %u bytes: nothing"
+			    " stored\n", SPOOL_RECORD_MAX);
+		}
 		rc = store_records(q->source, &line, &l, 1, &e);
 		free(line);
 		n = 1;
@@ -309,6 +323,15 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 			free(rec);
 			free(rlen);
 			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+		}
+		/* checked before any is appended: a request is stored whole or not */
+		for (int i = 0; i < n; i++) {
+			if (rlen[i] > SPOOL_RECORD_MAX) {
+				free(rec);
+				free(rlen);
+				return reply(c, MHD_HTTP_BAD_REQUEST, "line %d is over %u bytes:"
+				    " nothing stored\n", i + 1, SPOOL_RECORD_MAX);
+			}
 		}
 		rc = store_records(q->source, rec, rlen, n, &e);
 		free(rec);
@@ -353,6 +376,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			return MHD_NO;
 		q->source = (int)(src - g.src.v);
 		*con_cls = q;
+		pthread_mutex_lock(&g.mu);
+		g.inflight++;
+		pthread_mutex_unlock(&g.mu);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -391,6 +417,9 @@ done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTermin
 		free(q->body);
 		free(q);
 		*con_cls = NULL;
+		pthread_mutex_lock(&g.mu);
+		g.inflight--;
+		pthread_mutex_unlock(&g.mu);
 	}
 }
 
@@ -545,7 +574,7 @@ main(int argc, char **argv)
 	if (pthread_create(&sync_thread, NULL, syncer, NULL) != 0)
 		return 1;
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL, 0, NULL, NULL, handle, NULL,
+	    MHD_USE_POLL | MHD_USE_ITC, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout,
 	    MHD_OPTION_CONNECTION_LIMIT, 512u,
@@ -568,7 +597,19 @@ main(int argc, char **argv)
 			break;
 		}
 		logf_("stopping: finishing the requests in flight");
-		/* joins the connection threads: every request is answered first */
+		/* No new connections; the requests in flight are answered (up to
+		 * --timeout) before the connections are shut. */
+		MHD_quiesce_daemon(d);
+		for (long waited = 0; waited < timeout * 20; waited++) {
+			int n;
+
+			pthread_mutex_lock(&g.mu);
+			n = g.inflight;
+			pthread_mutex_unlock(&g.mu);
+			if (n == 0)
+				break;
+			usleep(50000);
+		}
 		MHD_stop_daemon(d);
 	}
 	pthread_mutex_lock(&g.mu);

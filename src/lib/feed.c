@@ -138,8 +138,8 @@ feed_url_decode(char *s, int plus_is_space)
 			int h = hexval((unsigned char)s[1]), l = h < 0 ? -1 :
 			    hexval((unsigned char)s[2]);
 
-			if (h < 0 || l < 0)
-				return -1;
+			if (h < 0 || l < 0 || (h == 0 && l == 0))
+				return -1;	/* malformed, or a NUL that would cut the value */
 			*o++ = (char)(h * 16 + l);
 			s += 2;
 		} else {

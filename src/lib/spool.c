@@ -390,6 +390,9 @@ spool_extract(const char *path, const char *lines, uint64_t *records, uint64_t *
 	}
 	*cut = spool_read_cut(r);
 	spool_read_close(r);
+	/* a full disk must not pass for the end of the records */
+	if ((fflush(out) != 0 || ferror(out)) && rc == 0)
+		rc = terr_set(e, "%s: write error: %s", lines, strerror(errno));
 	if (fclose(out) != 0 && rc == 0)
 		rc = terr_set(e, "%s: %s", lines, strerror(errno));
 	if (rc != 0)

@@ -42,6 +42,8 @@ check "malformed JSON" "400" \
 contains "... says why" "$T/body" "malformed JSON"
 check "a wrong content type" "415" \
 	"$(post -u sh-fs:s3cret -H 'Content-Type: image/png' --data-binary "$json" "$url/cdr/json")"
+check "a content type that only starts like JSON's" "415" \
+	"$(post -u sh-fs:s3cret -H 'Content-Type: application/jsonx' --data-binary "$json" "$url/cdr/json")"
 head -c 5000 /dev/zero | tr '\0' x >"$T/big"
 check "a body over --max-body" "413" \
 	"$(post -u sh-fs:s3cret -H 'Content-Type: application/json' --data-binary @"$T/big" "$url/cdr/json")"
@@ -102,6 +104,17 @@ run 0 "and ingests its acknowledged record" tally-ingest --source hcm-ast --form
 contains "... the 13 lines first" "$T/out" "read 13, accepted 13"
 contains "... then the one, its repeat a duplicate, not the torn bytes" "$T/out" \
 	"read 1, accepted 0, rejected 0, duplicates 1"
+
+# A request is stored whole or not at all: a good line beside one over the
+# spool's 1 MiB record limit (allowed by a large --max-body) stores nothing.
+start --max-body 3000000
+before=$(records hcm-ast)
+{ sed -n 1p samples/asterisk/Master.csv; head -c 1100000 /dev/zero | tr '\0' y; echo; } >"$T/mixed"
+check "a line over the record limit" "400" \
+	"$(post -u hcm-ast:pw2 -H 'Content-Type: text/csv' --data-binary @"$T/mixed" "$url/cdr/csv?format=asterisk")"
+check "... stores not even the good line before it" "$before" "$(records hcm-ast)"
+kill -TERM $pid
+wait $pid
 
 # The load test of scripts/bench-feed, small: 3000 CDRs over 8 connections,
 # the daemon killed with SIGKILL while they are sent; every acknowledged CDR

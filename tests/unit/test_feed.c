@@ -134,11 +134,12 @@ Test(feed, bodies_that_are_not_cdrs_are_refused_with_a_reason)
 
 Test(feed, url_decoding)
 {
-	char a[] = "a%20b+c%2B", b[] = "a%2", c[] = "x+y";
+	char a[] = "a%20b+c%2B", b[] = "a%2", c[] = "x+y", d[] = "ab%00cd";
 
 	cr_assert_eq(feed_url_decode(a, 1), 0);
 	cr_expect_str_eq(a, "a b c+");
 	cr_expect_eq(feed_url_decode(b, 0), -1);
 	cr_assert_eq(feed_url_decode(c, 0), 0);
 	cr_expect_str_eq(c, "x+y");
+	cr_expect_eq(feed_url_decode(d, 0), -1);	/* a NUL would cut the value */
 }

@@ -14,12 +14,95 @@
 #include "tally/timefmt.h"
 #include "tally/xlsx.h"
 
-/* Micro-units as the spreadsheet's number: exact for every amount below
- * 2^53 micro-units, and the digits written are the decimal's own. */
-static double
-num(money m)
+/*
+ * The one door from tally's exact decimals to the spreadsheet.
+ * SpreadsheetML keeps a numeric cell as an IEEE double (ECMA-376) and
+ * libxlsxwriter takes one, so a number must become a double here and
+ * nowhere else.  It is made from the exact decimal text by strtod()
+ * (correctly rounded, no arithmetic on it) and used only when it prints
+ * back as that same decimal at 15 significant digits, which every amount
+ * tally handles has; nothing is ever computed with it.  Returns 0, or -1
+ * when the decimal would not survive: the caller writes the text instead,
+ * so no amount is ever shown rounded.
+ */
+static int
+exact_double(const char *dec, double *out)
 {
-	return (double)m / (double)MONEY_SCALE;
+	char want[48], back[48], *end;
+	size_t n;
+
+	if (strlen(dec) >= sizeof want)
+		return -1;
+	/* the canonical form %.15g prints: no trailing zeros, no bare point */
+	snprintf(want, sizeof want, "%s", dec);
+	if (strchr(want, '.')) {
+		n = strlen(want);
+		while (want[n - 1] == '0')
+			want[--n] = '\0';
+		if (want[n - 1] == '.')
+			want[--n] = '\0';
+	}
+	if (strcmp(want, "-0") == 0)
+		snprintf(want, sizeof want, "0");
+	*out = strtod(dec, &end);
+	if (*end != '\0' || end == dec)
+		return -1;
+	snprintf(back, sizeof back, "%.15g", *out);
+	return strcmp(back, want) == 0 ? 0 : -1;
+}
+
+/* A decimal as a number cell, or as text when it cannot be one exactly. */
+static void
+put_decimal(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *dec, lxw_format *f)
+{
+	double v;
+
+	if (exact_double(dec, &v) == 0)
+		worksheet_write_number(ws, r, c, v, f);
+	else
+		worksheet_write_string(ws, r, c, dec, f);
+}
+
+static void
+put_money(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, money m, lxw_format *f)
+{
+	char dec[32];
+
+	money_format(m, 0, dec);
+	put_decimal(ws, r, c, dec, f);
+}
+
+static void
+put_count(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int64_t n, lxw_format *f)
+{
+	char dec[32];
+
+	snprintf(dec, sizeof dec, "%lld", (long long)n);
+	put_decimal(ws, r, c, dec, f);
+}
+
+/* A tax rate (hundredths of a percent) as the fraction a % format shows. */
+static void
+put_rate(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, int rate, lxw_format *f)
+{
+	put_money(ws, r, c, (money)rate * 100, f);	/* 1000 (10%) -> 0.1 */
+}
+
+/* A formula with the invoice's own figure as its cached value; without
+ * one when the figure cannot be a double exactly (the spreadsheet
+ * computes it on opening). */
+static void
+put_formula(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *formula, money m,
+    lxw_format *f)
+{
+	char dec[32];
+	double v;
+
+	money_format(m, 0, dec);
+	if (exact_double(dec, &v) == 0)
+		worksheet_write_formula_num(ws, r, c, formula, f, v);
+	else
+		worksheet_write_formula(ws, r, c, formula, f);
 }
 
 /* Text XML can hold (report_text_plain) is written as it is; anything else
@@ -154,18 +237,18 @@ call_row(const struct invdoc_call *ic, void *arg)
 	put_text(x->calls, r, 2, ic->c->callee, NULL);
 	put_text(x->calls, r, 3, ic->c->destination, NULL);
 	put_text(x->calls, r, 4, ic->c->class, NULL);
-	worksheet_write_number(x->calls, r, 5, (double)ic->c->seconds, x->count);
-	worksheet_write_number(x->calls, r, 6, (double)ic->c->billed_seconds, x->count);
-	worksheet_write_number(x->calls, r, 7, num(ic->c->amount), x->price);
+	put_count(x->calls, r, 5, ic->c->seconds, x->count);
+	put_count(x->calls, r, 6, ic->c->billed_seconds, x->count);
+	put_money(x->calls, r, 7, ic->c->amount, x->price);
 	return 0;
 }
 
 static const char *const line_cols[] = { "Kind", "Description", "Quantity", "Unit price",
 	"Amount", "Tax rate", "Tax", "Tax amount", "Net" };
-static const double line_widths[] = { 10, 56, 10, 16, 16, 9, 10, 14, 16 };
+static const int line_widths[] = { 10, 56, 10, 16, 16, 9, 10, 14, 16 };
 static const char *const call_cols[] = { "Time", "Caller", "Called", "Destination",
 	"Class", "Seconds", "Billed seconds", "Charge" };
-static const double call_widths[] = { 20, 16, 16, 28, 12, 10, 14, 14 };
+static const int call_widths[] = { 20, 16, 16, 28, 12, 10, 14, 14 };
 
 static void
 invoice_sheet(lxw_workbook *wb, struct ivx *x)
@@ -197,23 +280,18 @@ invoice_sheet(lxw_workbook *wb, struct ivx *x)
 	first = r + 1;
 	for (int i = 0; i < d->nlines; i++) {
 		const struct bill_line *l = &d->lines[i];
-		money q;
-
 		r++;
 		put_text(ws, r, 0, bill_kind_name(l->kind), NULL);
 		put_text(ws, r, 1, l->description, NULL);
-		if (money_parse(l->quantity, &q) == 0)
-			worksheet_write_number(ws, r, 2, num(q), x->count);
-		else
-			put_text(ws, r, 2, l->quantity, NULL);
+		put_decimal(ws, r, 2, l->quantity, x->count);
 		/* a price in the minor unit shows as money, a finer one with its digits */
-		worksheet_write_number(ws, r, 3, num(l->unit_price),
-		    l->unit_price % x->minor == 0 ? x->money : x->price);
-		worksheet_write_number(ws, r, 4, num(l->amount), x->money);
-		worksheet_write_number(ws, r, 5, l->tax_rate / 10000.0, x->pct);
+		put_money(ws, r, 3, l->unit_price, l->unit_price % x->minor == 0 ? x->money :
+		    x->price);
+		put_money(ws, r, 4, l->amount, x->money);
+		put_rate(ws, r, 5, l->tax_rate, x->pct);
 		put_text(ws, r, 6, l->tax_included ? "included" : "excluded", NULL);
-		worksheet_write_number(ws, r, 7, num(l->tax), x->money);
-		worksheet_write_number(ws, r, 8, num(l->net), x->money);
+		put_money(ws, r, 7, l->tax, x->money);
+		put_money(ws, r, 8, l->net, x->money);
 	}
 	last = r;
 	worksheet_freeze_panes(ws, head + 1, 0);
@@ -225,39 +303,37 @@ invoice_sheet(lxw_workbook *wb, struct ivx *x)
 
 		r++;
 		put_text(ws, r, 1, "Tax group: base and tax", NULL);
-		worksheet_write_number(ws, r, 5, g->rate / 10000.0, x->pct);
+		put_rate(ws, r, 5, g->rate, x->pct);
 		put_text(ws, r, 6, g->included ? "included" : "excluded", NULL);
-		worksheet_write_number(ws, r, 7, num(g->tax), x->money);
-		worksheet_write_number(ws, r, 8, num(g->base), x->money);
+		put_money(ws, r, 7, g->tax, x->money);
+		put_money(ws, r, 8, g->base, x->money);
 	}
 	/* Sums of the printed columns: the spreadsheet recomputes the invoice. */
 	r += 2;
 	put_text(ws, r, 1, "Subtotal", x->head);
 	snprintf(f, sizeof f, "=SUM(I%u:I%u)", (unsigned)first + 1, (unsigned)last + 1);
-	worksheet_write_formula_num(ws, r, 8, last >= first ? f : "=0", x->money,
-	    num(d->r.subtotal));
+	put_formula(ws, r, 8, last >= first ? f : "=0", d->r.subtotal, x->money);
 	r++;
 	put_text(ws, r, 1, "Tax", x->head);
 	snprintf(f, sizeof f, "=SUM(H%u:H%u)", (unsigned)first + 1, (unsigned)last + 1);
-	worksheet_write_formula_num(ws, r, 8, last >= first ? f : "=0", x->money,
-	    num(d->r.tax));
+	put_formula(ws, r, 8, last >= first ? f : "=0", d->r.tax, x->money);
 	r++;
 	put_text(ws, r, 1, "Total", x->head);
 	snprintf(f, sizeof f, "=I%u+I%u", (unsigned)r - 1, (unsigned)r);
-	worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.total));
+	put_formula(ws, r, 8, f, d->r.total, x->money);
 	if (*d->r.kind == 'i') {
 		/* owed as the PDF shows it: total + owed - payments = due */
 		r++;
 		put_text(ws, r, 1, "Previous balance owed", NULL);
-		worksheet_write_number(ws, r, 8, num(-d->r.previous), x->money);
+		put_money(ws, r, 8, -d->r.previous, x->money);
 		r++;
 		put_text(ws, r, 1, "Payments", NULL);
-		worksheet_write_number(ws, r, 8, num(d->r.payments), x->money);
+		put_money(ws, r, 8, d->r.payments, x->money);
 		r++;
 		put_text(ws, r, 1, "Amount due", x->head);
 		snprintf(f, sizeof f, "=I%u+I%u-I%u", (unsigned)r - 2, (unsigned)r - 1,
 		    (unsigned)r);
-		worksheet_write_formula_num(ws, r, 8, f, x->money, num(d->r.due));
+		put_formula(ws, r, 8, f, d->r.due, x->money);
 	}
 }
 
@@ -307,16 +383,23 @@ xlsx_invoice(struct invdoc_set *set, const struct invdoc *d, const char *path,
 
 /* ---- reports ---------------------------------------------------------------- */
 
-/* "12", "-3.5", "0.25": not "007", "1e5", "", "+1". */
+/* "12", "-3.5", "0.25": not "007", "1e5", "", "+1", "1.". */
 static int
 plain_number(const char *s)
 {
-	money m;
 	const char *p = *s == '-' ? s + 1 : s;
+	size_t n = strspn(p, "0123456789");
 
-	if (p[0] == '0' && p[1] != '\0' && p[1] != '.')
+	if (n == 0 || (p[0] == '0' && n > 1))
 		return 0;
-	return money_parse(s, &m) == 0;
+	p += n;
+	if (*p == '.') {
+		n = strspn(p + 1, "0123456789");
+		if (n == 0)
+			return 0;
+		p += 1 + n;
+	}
+	return *p == '\0';
 }
 
 int
@@ -329,7 +412,7 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	lxw_worksheet *ws;
 	lxw_format *head, *number;
 	lxw_row_t r = 0;
-	double *widths = NULL;
+	int *widths = NULL;	/* column widths in characters */
 
 	if (cl == NULL) {
 		terr_set(e, "out of memory");
@@ -348,12 +431,13 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	}
 	for (int i = 0; i < ncols; i++) {
 		numeric[i] = !report_text_column(csvline_field(cl, i));
-		widths[i] = (double)csvline_field_len(cl, i) + 2;
+		widths[i] = (int)csvline_field_len(cl, i) + 2;
 	}
 	while ((n = csvline_read(cl, csv)) > 0) {
 		for (int i = 0; i < ncols; i++) {
 			const char *v = i < n ? csvline_field(cl, i) : "";
-			double wdt = (double)(i < n ? csvline_field_len(cl, i) : 0) + 2;
+			int wdt = (int)(i < n && csvline_field_len(cl, i) < 60 ?
+			    csvline_field_len(cl, i) : 60) + 2;
 
 			if (numeric[i] && *v && !plain_number(v))
 				numeric[i] = 0;
@@ -372,12 +456,10 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	while ((n = csvline_read(cl, csv)) > 0) {
 		for (int i = 0; i < n && i < ncols; i++) {
 			const char *v = csvline_field(cl, i);
-			money m;
-
 			if (r == 0)
 				put_text(ws, r, (lxw_col_t)i, v, head);
-			else if (numeric[i] && *v && money_parse(v, &m) == 0)
-				worksheet_write_number(ws, r, (lxw_col_t)i, num(m), number);
+			else if (numeric[i] && *v)
+				put_decimal(ws, r, (lxw_col_t)i, v, number);
 			else
 				put_text(ws, r, (lxw_col_t)i, v, NULL);
 		}

@@ -5,6 +5,8 @@
 #                        run them all again under ASan+UBSan (build-san/)
 #   make test SANITIZE=1 only the sanitizer run
 #   make demo            ingest every bundled sample and print the reconciliation
+#   make bench           tally beside the SQL baseline on 1M generated CDRs
+#                        (BENCH_N=...), written to bench/RESULTS.md
 #   make install         PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -102,6 +104,10 @@ demo: bootstrap
 	@$(MAKE) --no-print-directory all
 	@B=$(B) scripts/demo
 
+bench: bootstrap
+	@$(MAKE) --no-print-directory all
+	@B=$(B) scripts/bench
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/numbering
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(BINDIR)/; done
@@ -119,4 +125,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test check units demo install clean bootstrap
+.PHONY: all test check units demo bench install clean bootstrap

@@ -23,7 +23,7 @@
 #include "tally/tariff.h"
 #include "tally/terr.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

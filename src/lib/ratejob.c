@@ -119,6 +119,12 @@ struct group {
 	char period[8];
 };
 
+/* Groups already listed, by hash (open addressing, a power of two). */
+struct group_set {
+	struct group *slot;
+	size_t cap, n;
+};
+
 /* A payer whose bundle windows are rebuilt in this run. */
 struct bpayer {
 	const char *id;		/* the tariff's string */
@@ -132,6 +138,7 @@ struct job {
 	const char *only_period, *only_account;
 	struct group *groups;
 	int ngroups, cap;
+	struct group_set seen;	/* the groups, to list each once */
 	char horizon[8];	/* windows are worked out to this period's end */
 	struct bpayer *bp;	/* sorted by id */
 	int nbp;
@@ -139,13 +146,73 @@ struct job {
 	struct terr *e;
 };
 
+/* FNV-1a of a group's payer and period. */
+static size_t
+group_hash(const char *payer, const char *period)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (const char *p = payer; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	h = (h ^ 0xff) * 1099511628211u;	/* no payer+period pair aliases another */
+	for (const char *p = period; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	return (size_t)h;
+}
+
+/* Is (payer, period) in the set; if not, add it: 1 added, 0 there, -1. */
+static int
+group_set_add(struct group_set *gs, const char *payer, const char *period)
+{
+	size_t i;
+
+	if (2 * (gs->n + 1) > gs->cap) {
+		size_t cap = gs->cap ? 2 * gs->cap : 1024;
+		struct group *slot = calloc(cap, sizeof *slot);
+
+		if (slot == NULL)
+			return -1;
+		for (size_t k = 0; k < gs->cap; k++) {
+			if (gs->slot[k].payer == NULL)
+				continue;
+			for (i = group_hash(gs->slot[k].payer, gs->slot[k].period) & (cap - 1);
+			    slot[i].payer; i = (i + 1) & (cap - 1))
+				;
+			slot[i] = gs->slot[k];
+		}
+		free(gs->slot);
+		gs->slot = slot;
+		gs->cap = cap;
+	}
+	for (i = group_hash(payer, period) & (gs->cap - 1); gs->slot[i].payer;
+	    i = (i + 1) & (gs->cap - 1))
+		if (strcmp(gs->slot[i].payer, payer) == 0 &&
+		    strcmp(gs->slot[i].period, period) == 0)
+			return 0;
+	if ((gs->slot[i].payer = strdup(payer)) == NULL)
+		return -1;
+	tally_strlcpy(gs->slot[i].period, period, sizeof gs->slot[i].period);
+	gs->n++;
+	return 1;
+}
+
+static void
+group_set_release(struct group_set *gs)
+{
+	for (size_t k = 0; k < gs->cap; k++)
+		free(gs->slot[k].payer);
+	free(gs->slot);
+}
+
+/* Add a group to re-rate, once: a run may hold millions of CDRs but only
+ * payers times periods groups. */
 static int
 add_group(struct job *j, const char *payer, const char *period)
 {
-	for (int i = j->ngroups - 1; i >= 0 && i >= j->ngroups - 4; i--)
-		if (strcmp(j->groups[i].payer, payer) == 0 &&
-		    strcmp(j->groups[i].period, period) == 0)
-			return 0;	/* the common case: the same as just now */
+	int fresh = group_set_add(&j->seen, payer, period);
+
+	if (fresh <= 0)
+		return fresh == 0 ? 0 : terr_set(j->e, "out of memory");
 	if (j->ngroups == j->cap) {
 		int cap = j->cap ? j->cap * 2 : 64;
 		struct group *g = realloc(j->groups, (size_t)cap * sizeof *g);
@@ -746,6 +813,7 @@ out:
 	for (int i = 0; i < j.ngroups; i++)
 		free(j.groups[i].payer);
 	free(j.groups);
+	group_set_release(&j.seen);
 	free(j.bp);
 	tariff_set_release(&j.ts);
 	return rc;

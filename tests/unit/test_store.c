@@ -199,10 +199,27 @@ Test(store, version_4_store_gains_the_frozen_call_columns, .init = fresh, .fini 
 	cr_expect_eq(count("SELECT count(*) FROM pragma_table_info('invoice_cdr')"), 2);
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 5);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM pragma_table_info('invoice_cdr') WHERE name IN"
 	    " ('seconds', 'billed_seconds', 'amount', 'destination', 'class')"), 5);
+}
+
+/* Schema 6 drops the CDR index by account and start that no query used. */
+Test(store, version_5_store_loses_the_unused_account_index, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+
+	cr_assert_not_null(s);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'cdr_account_start'"), 0);
+	raw_sql("CREATE INDEX cdr_account_start ON cdr(account, start_ts); PRAGMA user_version = 5");
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), 6);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'cdr_account_start'"), 0);
 }
 
 Test(store, version_1_store_is_upgraded_keeping_its_cdrs, .init = fresh, .fini = cleanup)

@@ -133,8 +133,9 @@ int store_work_add_group(struct store *s, const char *payer, const char *period,
 /* Drop the pieces of every CDR on the work list, before rating puts new
  * ones (one statement instead of one per CDR). */
 int store_work_clear_pieces(struct store *s, struct terr *e);
-/* Every CDR of the work list with its group, in rating order: payer,
- * period, start, source, record key. */
+/* Every CDR of the work list with its group, a group's CDRs together:
+ * by payer and period (the caller orders a group's CDRs; sorting all of
+ * them here cost more than the rating). */
 int store_each_work_cdr(struct store *s,
     int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e);
 /* Replace a CDR's rating and add its pieces (clear old pieces first with

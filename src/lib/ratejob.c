@@ -308,9 +308,24 @@ on_test_period(const char *period, void *arg)
 
 struct member {
 	int64_t id;
+	const char *source;
 	struct cdr c;
-	char *buf;		/* the strings of c */
+	char *buf;		/* the strings of c and source */
 };
+
+/* Rating order within a group: start, source, record key. */
+static int
+by_start(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c;
+
+	if (x->c.start != y->c.start)
+		return x->c.start < y->c.start ? -1 : 1;
+	if ((c = strcmp(x->source, y->source)) != 0)
+		return c;
+	return strcmp(x->c.record_key, y->c.record_key);
+}
 
 struct members {
 	struct member *m;
@@ -335,8 +350,9 @@ on_member(const struct stored_cdr *sc, void *arg)
 	struct members *ms = arg;
 	struct member *m;
 	const struct cdr *c = &sc->c;
-	size_t need = strlen(c->record_key) + strlen(c->account) + strlen(c->caller_raw) +
-	    strlen(c->caller) + strlen(c->callee_raw) + strlen(c->callee) + 6;
+	size_t need = strlen(sc->source) + strlen(c->record_key) + strlen(c->account) +
+	    strlen(c->caller_raw) + strlen(c->caller) + strlen(c->callee_raw) +
+	    strlen(c->callee) + 7;
 	char *p;
 
 	if (ms->n == ms->cap) {
@@ -352,6 +368,7 @@ on_member(const struct stored_cdr *sc, void *arg)
 	if ((m->buf = p = malloc(need)) == NULL)
 		return terr_set(ms->e, "out of memory");
 	m->id = sc->id;
+	m->source = put(&p, sc->source);
 	m->c = *c;
 	m->c.record_key = put(&p, c->record_key);
 	m->c.account = put(&p, c->account);
@@ -680,6 +697,8 @@ flush_group(struct stream *sm)
 {
 	int rc = 0;
 
+	/* the work list comes by group; within one, in memory, by start */
+	qsort(sm->ms.m, (size_t)sm->ms.n, sizeof *sm->ms.m, by_start);
 	if (sm->ms.n > 0)
 		rc = rate_group(sm->j, sm->payer, sm->period, &sm->ms, sm->bp ? &sm->bs : NULL);
 	members_release(&sm->ms);

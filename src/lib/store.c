@@ -1108,7 +1108,7 @@ store_each_work_cdr(struct store *s, int (*fn)(const struct stored_cdr *, void *
 {
 	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", w.payer, w.period FROM"
 	    " temp.rate_work w JOIN cdr c ON c.id = w.cdr_id"
-	    " ORDER BY w.payer, w.period, c.start_ts, c.source, c.record_key", e);
+	    " ORDER BY w.payer, w.period", e);
 	int rc, stop = 0;
 
 	if (st == NULL)

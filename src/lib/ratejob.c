@@ -697,10 +697,11 @@ flush_group(struct stream *sm)
 {
 	int rc = 0;
 
-	/* the work list comes by group; within one, in memory, by start */
-	qsort(sm->ms.m, (size_t)sm->ms.n, sizeof *sm->ms.m, by_start);
-	if (sm->ms.n > 0)
+	if (sm->ms.n > 0) {
+		/* the work list comes by group; within one, in memory, by start */
+		qsort(sm->ms.m, (size_t)sm->ms.n, sizeof *sm->ms.m, by_start);
 		rc = rate_group(sm->j, sm->payer, sm->period, &sm->ms, sm->bp ? &sm->bs : NULL);
+	}
 	members_release(&sm->ms);
 	memset(&sm->ms, 0, sizeof sm->ms);
 	sm->ms.e = sm->j->e;

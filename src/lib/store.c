@@ -407,11 +407,11 @@ store_open(const char *path, enum store_mode mode, struct terr *e)
 	/* FULL: a committed batch survives power loss, not just a crash.
 	 * A 128 MiB page cache keeps the record-key index of a million-line
 	 * batch in memory during its one transaction (2x faster ingest than
-	 * 32 MiB, make bench).  It and the temporary store's 16 MiB bound the
-	 * store's memory, whatever the size of the file: a rating run's work
-	 * list and its sort spill to temporary files beyond them, where in
-	 * memory they grew with the CDRs rated.  One helper thread lets
-	 * SQLite's sorter use the second core. */
+	 * 32 MiB, make bench).  Temporary tables (a rating run's work list)
+	 * go to files with a 16 MiB cache rather than growing in memory; the
+	 * sorter's buffers are sized by the main cache.  So memory is bounded
+	 * by these caches, not by the CDRs in the store or the file.  One
+	 * helper thread lets SQLite's sorter use the second core. */
 	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	    " PRAGMA foreign_keys = ON; PRAGMA cache_size = -131072;"
 	    " PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384;"
@@ -751,7 +751,7 @@ unprep(struct store *s, sqlite3_stmt *st)
 			s->cache[k].busy = 0;
 			return;
 		}
-	unprep(s, st);
+	sqlite3_finalize(st);
 }
 
 /* Bind text, or NULL for a NULL pointer. */

@@ -111,6 +111,18 @@ check "seven pieces: as many CDRs rated as in one batch" \
 	"$(wc -l <"$T/whole.ratings")" "$(wc -l <"$T/pieces.ratings")"
 check "test minutes are used (the order of the calls matters)" yes \
 	"$(grep -q 'test:' "$T/whole.ratings" && echo yes || echo no)"
+# ... and in the order of the calls: each account's test minutes go to its
+# earliest calls, so no call with a test piece starts after a paid call of
+# the same account without one (worked out from the CDRs' start times, not
+# from how tally orders them).
+check "test minutes go to each account's earliest calls" "0" \
+	"$(sqlite3 "$T/whole.db" "SELECT count(*) FROM (SELECT r.payer,
+	  max(CASE WHEN t.cdr_id IS NOT NULL THEN c.start_ts END) AS last_test,
+	  min(CASE WHEN t.cdr_id IS NULL THEN c.start_ts END) AS first_paid
+	  FROM rating r JOIN cdr c ON c.id = r.cdr_id
+	  LEFT JOIN (SELECT DISTINCT cdr_id FROM rating_piece WHERE kind = 'test') t
+	  ON t.cdr_id = r.cdr_id WHERE r.status = 'rated' GROUP BY r.payer)
+	  WHERE last_test > first_paid")"
 check "seven pieces rated as they come: the ratings of one batch" "" \
 	"$(diff "$T/whole.ratings" "$T/pieces.ratings" | head -n 5)"
 check "200 invoices issued" 200 "$(cut -d'|' -f1 "$T/whole.invoices" | sort -u | wc -l | tr -d ' ')"

@@ -91,7 +91,7 @@ post(int fd, long k)
 
 	bl = snprintf(body, sizeof body, "\"load%03ld\",\"0901000001\",\"0281234567\",\"c\",\"x\","
 	    "\"SIP/1-%ld\",\"SIP/2-%ld\",\"Dial\",\"x\",\"2026-11-%02ld %02ld:%02ld:%02ld\","
-	    "\"2026-11-%02ld %02ld:%02ld:%02ld\",\"2026-11-%02ld %02ld:%02ld:%02ld\",60,60,"
+	    "\"2026-11-%02ld %02ld:%02ld:%02ld\",\"2026-11-%02ld %02ld:%02ld:%02ld\",0,0,"
 	    "\"ANSWERED\",\"DOCUMENTATION\",\"load-%ld\",\"\"\n", k % 500, k, k,
 	    1 + k / 86400 % 28, sec / 3600, sec / 60 % 60, sec % 60,
 	    1 + k / 86400 % 28, sec / 3600, sec / 60 % 60, sec % 60,

@@ -30,6 +30,9 @@ enum cdr_type {
 
 struct cdr {
 	const char *record_key;	/* the switch's key, unique per source */
+	/* the key tally gave the same leg before store schema 7 (Asterisk), or
+	 * NULL: a store written then holds its legs under it */
+	const char *legacy_key;
 	const char *account;	/* "" when the switch gave none */
 	const char *caller_raw;	/* "" for an anonymous caller */
 	const char *caller;	/* normalized (E.164 where a rule applied) */

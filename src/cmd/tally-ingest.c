@@ -34,9 +34,10 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
 	    "                    [--numbering FILE] [--map FILE] [--key FIELD=NAME]...\n"
-	    "                    FILE|DIR...\n"
+	    "                    [--mixed-layouts] FILE|DIR...\n"
 	    "       tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
-	    "                    [--numbering FILE] [--map FILE] --spool DIR\n"
+	    "                    [--numbering FILE] [--map FILE] [--mixed-layouts]\n"
+	    "                    --spool DIR\n"
 	    "       tally-ingest --help | --version\n"
 	    "FMT is asterisk, freeswitch, kamailio or csv; see tally-ingest(1).\n");
 }
@@ -241,6 +242,7 @@ main(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "spool", required_argument, NULL, 'S' },
+		{ "mixed-layouts", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -263,6 +265,7 @@ main(int argc, char **argv)
 		case 'n': numbering = optarg; break;
 		case 'm': fo.map_path = optarg; break;
 		case 'S': spool = optarg; break;
+		case 'M': fo.mixed_layouts = 1; break;
 		case 'k':
 			if (set_kam_key(&fo, optarg) != 0) {
 				fprintf(stderr, "%s: --key %s: expected caller|callee|callid|"
@@ -294,6 +297,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s: --key is only for format kamailio\n", progname);
 			return 2;
 		}
+	}
+	if (fo.mixed_layouts && kind != FORMAT_ASTERISK) {
+		fprintf(stderr, "%s: --mixed-layouts is only for format asterisk\n", progname);
+		return 2;
 	}
 	if ((numbering && (fo.numbering = nn = numnorm_load(numbering, &e)) == NULL) ||
 	    (run.fmt = format_open(kind, &fo, &e)) == NULL ||

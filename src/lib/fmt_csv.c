@@ -158,7 +158,7 @@ fmt_csv_parse(struct format *f, const char *line, size_t len,
     struct cdr *c, struct cdr_reject *r)
 {
 	int n = csvline_split(f->csv, line, len);
-	const char *answer, *end, *billsec_text, *disp, *type, *key;
+	const char *answer, *end, *duration_text, *billsec_text, *disp, *type, *key;
 	int64_t duration = 0, billsec = 0;
 
 	if (n < 0)
@@ -168,15 +168,14 @@ fmt_csv_parse(struct format *f, const char *line, size_t len,
 
 	if (format_time(f, f->colname[CSVF_START], col(f, CSVF_START), &c->start, r) != 0)
 		return -1;
+	if ((duration_text = col(f, CSVF_DURATION)) != NULL &&
+	    format_seconds(f->colname[CSVF_DURATION], duration_text, &duration, r) != 0)
+		return -1;
 	if ((end = col(f, CSVF_END)) != NULL) {
 		if (format_time(f, f->colname[CSVF_END], end, &c->end, r) != 0)
 			return -1;
-	} else {
-		if (format_seconds(f->colname[CSVF_DURATION], col(f, CSVF_DURATION),
-		    &duration, r) != 0)
-			return -1;
+	} else
 		c->end = c->start + duration;
-	}
 	if ((billsec_text = col(f, CSVF_BILLSEC)) != NULL &&
 	    format_seconds(f->colname[CSVF_BILLSEC], billsec_text, &billsec, r) != 0)
 		return -1;
@@ -200,6 +199,9 @@ fmt_csv_parse(struct format *f, const char *line, size_t len,
 	}
 	if (disp == NULL)
 		c->disposition = c->has_answer ? CDR_ANSWERED : CDR_NO_ANSWER;
+	/* The export's own seconds, when mapped, are what is billed. */
+	format_switch_seconds(f, duration_text ? f->colname[CSVF_DURATION] : NULL,
+	    duration, billsec_text ? f->colname[CSVF_BILLSEC] : NULL, billsec);
 
 	if ((type = col(f, CSVF_TYPE)) != NULL && *type != '\0') {
 		if (strcasecmp(type, "sms") == 0)

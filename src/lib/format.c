@@ -45,6 +45,7 @@ format_free(struct format *f)
 	tz_free(f->tz);
 	csvline_free(f->csv);
 	free(f->key);
+	free(f->legacy);
 	free(f->scratch);
 	for (int i = 0; i < KAM_NFIELDS; i++)
 		free(f->kam_keys[i]);
@@ -65,6 +66,11 @@ format_open(enum format_kind kind, const struct format_opts *o, struct terr *e)
 	}
 	f->kind = kind;
 	f->numbering = o->numbering;
+	if (o->mixed_layouts && kind != FORMAT_ASTERISK) {
+		terr_set(e, "mixed layouts are only for format asterisk");
+		goto fail;
+	}
+	f->mixed_layouts = o->mixed_layouts;
 	f->delim = ',';
 	if (kind == FORMAT_CSV) {
 		if (o->map_path == NULL) {
@@ -106,6 +112,43 @@ void
 format_begin_file(struct format *f)
 {
 	f->header_pending = f->kind == FORMAT_CSV;
+	f->layout = 0;
+	f->scanned = 0;
+	memset(f->layout_lines, 0, sizeof f->layout_lines);
+	memset(f->layout_first, 0, sizeof f->layout_first);
+}
+
+int
+format_wants_scan(const struct format *f)
+{
+	return f->kind == FORMAT_ASTERISK && !f->mixed_layouts;
+}
+
+void
+format_scan(struct format *f, const char *line, size_t len)
+{
+	int n = csvline_split(f->csv, line, len);
+
+	f->scanned++;
+	/* only the layouts a line may have (asterisk's 16 to 21 columns) */
+	if (n >= 16 && n <= FORMAT_MAX_COLUMNS && f->layout_lines[n]++ == 0)
+		f->layout_first[n] = f->scanned;
+}
+
+int
+format_file_layout(struct format *f, int n)
+{
+	if (f->layout != 0)
+		return f->layout;
+	f->layout = n;
+	for (int i = 1; i <= FORMAT_MAX_COLUMNS; i++) {
+		uint64_t best = f->layout_lines[f->layout];
+
+		if (f->layout_lines[i] > best || (f->layout_lines[i] == best &&
+		    best > 0 && f->layout_first[i] < f->layout_first[f->layout]))
+			f->layout = i;
+	}
+	return f->layout;
 }
 
 int
@@ -119,6 +162,50 @@ format_header(struct format *f, const char *line, size_t len, struct terr *e)
 {
 	f->header_pending = 0;
 	return fmt_csv_header(f, line, len, e);
+}
+
+/*
+ * Where the line carries the switch's own seconds, they are what is billed:
+ * the switch measured them at sub-second precision and wrote the times cut
+ * to whole seconds, so the times' differences may be one more or one less
+ * (Asterisk's main/cdr.c, cdr_object_get_duration() and
+ * cdr_object_get_billsec(): milliseconds between the timevals / 1000,
+ * billsec rounded half up instead with cdr.conf initiatedseconds, while
+ * cdr_csv prints each time's whole seconds; FreeSWITCH's
+ * switch_channel_set_timestamps() subtracts the whole-second times, so
+ * they agree exactly).  More than one second apart, the line contradicts
+ * itself and is rejected.  A call that was not answered bills nothing.
+ */
+static int
+switch_seconds(struct format *f, struct cdr *c, struct cdr_reject *r)
+{
+	if (f->sw_duration_name != NULL) {
+		if (c->duration - f->sw_duration > 1 || f->sw_duration - c->duration > 1)
+			return cdr_reject(r, f->sw_duration_name, "%s is %lld seconds but "
+			    "end - start is %lld: more than 1 second apart",
+			    f->sw_duration_name, (long long)f->sw_duration,
+			    (long long)c->duration);
+		c->duration = f->sw_duration;
+	}
+	if (f->sw_billsec_name != NULL && c->has_answer) {
+		if (c->billsec - f->sw_billsec > 1 || f->sw_billsec - c->billsec > 1)
+			return cdr_reject(r, f->sw_billsec_name, "%s is %lld seconds but "
+			    "end - answer is %lld: more than 1 second apart",
+			    f->sw_billsec_name, (long long)f->sw_billsec,
+			    (long long)c->billsec);
+		c->billsec = f->sw_billsec;
+	}
+	return 0;
+}
+
+void
+format_switch_seconds(struct format *f, const char *duration_name,
+    int64_t duration, const char *billsec_name, int64_t billsec)
+{
+	f->sw_duration_name = duration_name;
+	f->sw_duration = duration;
+	f->sw_billsec_name = billsec_name;
+	f->sw_billsec = billsec;
 }
 
 int
@@ -135,9 +222,10 @@ format_parse(struct format *f, const char *line, size_t len, struct cdr *c,
 
 	memset(c, 0, sizeof *c);
 	c->type = CDR_VOICE;
-	if (parsers[f->kind](f, line, len, c, r) != 0)
+	f->sw_duration_name = f->sw_billsec_name = NULL;
+	if (parsers[f->kind](f, line, len, c, r) != 0 || cdr_finish(c, r) != 0)
 		return -1;
-	return cdr_finish(c, r);
+	return switch_seconds(f, c, r);
 }
 
 int
@@ -165,7 +253,7 @@ int
 format_switch_times(struct format *f, const char *const name[SWT_N],
     const char *const text[SWT_N], struct cdr *c, struct cdr_reject *r)
 {
-	int64_t secs;
+	int64_t duration, billsec;
 
 	if (format_time(f, name[SWT_START], text[SWT_START], &c->start, r) != 0 ||
 	    format_time(f, name[SWT_END], text[SWT_END], &c->end, r) != 0)
@@ -175,10 +263,11 @@ format_switch_times(struct format *f, const char *const name[SWT_N],
 			return -1;
 		c->has_answer = 1;
 	}
-	/* Checked so that a garbled row is caught, but the canonical values
-	 * are recomputed from the times (tally-cdr(5)). */
-	return format_seconds(name[SWT_DURATION], text[SWT_DURATION], &secs, r) != 0 ||
-	    format_seconds(name[SWT_BILLSEC], text[SWT_BILLSEC], &secs, r) != 0 ? -1 : 0;
+	if (format_seconds(name[SWT_DURATION], text[SWT_DURATION], &duration, r) != 0 ||
+	    format_seconds(name[SWT_BILLSEC], text[SWT_BILLSEC], &billsec, r) != 0)
+		return -1;
+	format_switch_seconds(f, name[SWT_DURATION], duration, name[SWT_BILLSEC], billsec);
+	return 0;
 }
 
 int
@@ -214,28 +303,55 @@ format_numbers(struct format *f, struct cdr *c, const char *caller,
 	return 0;
 }
 
+/* vsnprintf into *buf, growing it as needed. */
+static int
+key_print(char **buf, size_t *cap, const char *fmt, va_list ap)
+{
+	for (;;) {
+		va_list aq;
+		int n;
+
+		va_copy(aq, ap);
+		n = vsnprintf(*buf, *cap, fmt, aq);
+		va_end(aq);
+		if (n < 0)
+			return -1;
+		if ((size_t)n < *cap)
+			return 0;
+		char *k = realloc(*buf, (size_t)n + 1);
+		if (k == NULL)
+			return -1;
+		*buf = k;
+		*cap = (size_t)n + 1;
+	}
+}
+
 int
 format_key(struct format *f, struct cdr *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(f->key, f->keycap, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -1;
-		if ((size_t)n < f->keycap)
-			break;
-		char *k = realloc(f->key, (size_t)n + 1);
-		if (k == NULL)
-			return -1;
-		f->key = k;
-		f->keycap = (size_t)n + 1;
-	}
-	c->record_key = f->key;
-	return 0;
+	va_start(ap, fmt);
+	rc = key_print(&f->key, &f->keycap, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		c->record_key = f->key;
+	return rc;
+}
+
+int
+format_legacy_key(struct format *f, struct cdr *c, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = key_print(&f->legacy, &f->legacycap, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		c->legacy_key = f->legacy;
+	return rc;
 }
 
 int

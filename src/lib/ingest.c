@@ -73,22 +73,49 @@ line_unusable(const struct lline *l, struct cdr_reject *r)
 	return 0;
 }
 
-/* The lines of an open file into batch `batch`; inside the transaction. */
+/* A first pass over the file for formats whose lines must agree with
+ * the file's other lines (format_wants_scan), the same lines the second
+ * pass parses; then back to the start. */
 static int
-ingest_lines(struct store *s, struct format *f, const char *source,
-    const char *path, FILE *fp, uint64_t size, int64_t batch,
-    const struct ingest_hooks *h, struct batch_counts *n, struct terr *e)
+scan_lines(struct format *f, const char *path, FILE *fp, uint64_t size,
+    struct terr *e)
 {
 	struct lreader *lr = lreader_new(fp, INGEST_LINE_MAX);
 	struct lline l;
-	struct cdr c;
 	struct cdr_reject r;
 	int rc;
 
 	if (lr == NULL)
 		return terr_set(e, "out of memory");
 	lreader_set_max_bytes(lr, size);
+	while ((rc = lreader_next(lr, &l)) == 1)
+		if (line_unusable(&l, &r) == 0)
+			format_scan(f, l.text, l.len);
+	lreader_free(lr);
+	if (rc < 0)
+		return terr_set(e, "%s: read error: %s", path, strerror(errno));
+	rewind(fp);
+	return 0;
+}
+
+/* The lines of an open file into batch `batch`; inside the transaction. */
+static int
+ingest_lines(struct store *s, struct format *f, const char *source,
+    const char *path, FILE *fp, uint64_t size, int64_t batch,
+    const struct ingest_hooks *h, struct batch_counts *n, struct terr *e)
+{
+	struct lreader *lr;
+	struct lline l;
+	struct cdr c;
+	struct cdr_reject r;
+	int rc;
+
 	format_begin_file(f);
+	if (format_wants_scan(f) && scan_lines(f, path, fp, size, e) != 0)
+		return -1;
+	if ((lr = lreader_new(fp, INGEST_LINE_MAX)) == NULL)
+		return terr_set(e, "out of memory");
+	lreader_set_max_bytes(lr, size);
 	while ((rc = lreader_next(lr, &l)) == 1) {
 		if (format_needs_header(f)) {
 			int cr = memchr(l.text, '\r', l.len) != NULL;

@@ -51,9 +51,10 @@ tally-ingest --source g --format asterisk --tz Asia/Ho_Chi_Minh \
 tally-rate >/dev/null
 (cd "$T/base" && sqlite3 base.db ".read $TALLY_TOP/bench/baseline-import.sql" \
 	".read $TALLY_TOP/bench/baseline-rate.sql") >/dev/null 2>&1
-sqlite3 "$T/base/base.db" "SELECT uniqueid, prefix, billed, amount FROM rated ORDER BY 1" \
+sqlite3 "$T/base/base.db" "SELECT CAST(substr(uniqueid, instr(uniqueid, '.') + 1) AS INTEGER),
+	prefix, billed, amount FROM rated ORDER BY 1" \
 	>"$T/base.txt"
-sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 1, instr(c.record_key, '|') - 1), '+' || r.prefix,
+sqlite3 "$TALLY_DB" "SELECT c.line, '+' || r.prefix,
 	r.billed_seconds, r.amount / 1000000 FROM rating r JOIN cdr c ON c.id = r.cdr_id
 	WHERE r.status = 'rated' ORDER BY 1" >"$T/tally.txt"
 check "the baseline rates the answered calls" yes \

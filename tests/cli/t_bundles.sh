@@ -38,7 +38,7 @@ ratings() { sqlite3 "$TALLY_DB" "SELECT c.record_key, r.status, r.billed_seconds
 	r.amount / 1000000, coalesce((SELECT group_concat(kind || ':' || label || ':' || seconds
 	|| '@' || (price / 1000000), ' ') FROM (SELECT * FROM rating_piece p
 	WHERE p.cdr_id = c.id ORDER BY seq)), '') FROM rating r JOIN cdr c ON c.id = r.cdr_id
-	ORDER BY 1" | sed 's/^\([^|]*\)|SIP[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|/\1|/'; }
+	ORDER BY 1" | sed 's/^SIP\/1-\([^|]*\)|SIP[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|/\1|/'; }
 windows() { sqlite3 "$TALLY_DB" "SELECT payer, seq, start_local, end_local, ended, granted,
 	rolled_in, used, rolled_out, forfeited, price / 1000000, period_from, period_to
 	FROM bundle_window ORDER BY payer, seq"; }

@@ -43,3 +43,30 @@ contains "read 0" "$T/out" "read 0, accepted 0, rejected 0, duplicates 0"
 mkdir "$T/empty"
 run 0 "empty directory" tally-ingest --source e --format asterisk "$T/empty"
 contains "empty directory noted" "$T/err" "no files to ingest"
+
+# Issue 15, part 4: real Asterisk lines (samples/public/README, worked by
+# hand there): the switch's duration and billsec are stored and billed, one
+# second below what the whole-second times give.
+run 0 "real Asterisk lines" tally-ingest --source pub --format asterisk samples/public/asterisk-billsec.csv
+contains "all four accepted" "$T/out" "read 4, accepted 4, rejected 0, duplicates 0"
+check "the switch's duration and billsec, not the times' differences" "8|5|9|5
+660|654|660|655
+21|11|21|12
+0|0|0|" "$(sqlite3 "$TALLY_DB" "SELECT duration, billsec, end_ts - start_ts, end_ts - answer_ts
+    FROM cdr WHERE source = 'pub' ORDER BY line")"
+
+# Issue 15, part 5: a 16-column line among 18-column ones is rejected,
+# naming both counts; declared mixed, it goes in under the key the same
+# leg has in 18 columns, so its full line later is a duplicate.
+run 0 "a line of another layout" tally-ingest --source ml --format asterisk samples/bad/asterisk-mixed-layouts.csv
+contains "rejected alone" "$T/out" "read 3, accepted 2, rejected 1"
+contains "naming both counts" "$T/err" "line: 16 columns, but the file's lines have 18 (a source that mixes layouts: --mixed-layouts)"
+run 0 "declared mixed" tally-ingest --source mx --format asterisk --mixed-layouts samples/bad/asterisk-mixed-layouts.csv
+contains "all go in" "$T/out" "read 3, accepted 3, rejected 0"
+sed -n 2p samples/bad/asterisk-mixed-layouts.csv | sed 's/$/,"1795240320.253",""/' >"$T/full.csv"
+run 0 "the short line's leg again, in 18 columns" tally-ingest --source mx --format asterisk "$T/full.csv"
+contains "is a duplicate, not a second call" "$T/out" "read 1, accepted 0, rejected 0, duplicates 1"
+check "its key, from the 16 common columns" "PJSIP/1002-00000153|PJSIP/viettel-00000154|1002|0912345678|2026-11-21 12:52:00|2026-11-21 12:52:06|2026-11-21 12:53:06" \
+    "$(sqlite3 "$TALLY_DB" "SELECT record_key FROM cdr WHERE source = 'mx' AND line = 2")"
+run 2 "--mixed-layouts is for asterisk only" tally-ingest --source f --format freeswitch --mixed-layouts samples/freeswitch/Master.csv
+contains "says so" "$T/err" "--mixed-layouts is only for format asterisk"

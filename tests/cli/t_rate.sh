@@ -11,7 +11,7 @@ cdr() {
 ing() { tally-ingest --source pbx --format asterisk --tz Asia/Ho_Chi_Minh \
 	--numbering tariffs/numbering/vn.csv "$@" >/dev/null 2>&1; }
 # the uniqueid part of the record key names the call
-ratings() { sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 1, instr(c.record_key, '|') - 1), r.status, r.billed_seconds, r.amount,
+ratings() { sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 9, instr(c.record_key, '|') - 9), r.status, r.billed_seconds, r.amount,
 	r.tier_pos, r.test_used FROM rating r JOIN cdr c ON c.id = r.cdr_id ORDER BY c.record_key"; }
 
 # hcm-sales (created 2026-11-10, 60 test minutes) calls on-net lines.
@@ -66,7 +66,7 @@ tally-tariff load "$T/dearer" >/dev/null
 run 1 "what-if with a dearer first tier differs" tally-replay --batch 1 --tariff 2 --format csv
 check "what-if header" "cdr,record_key,field,stored,replayed" "$(head -n 1 "$T/out")"
 check "only the charged CDRs differ (a2, a3)" "a2
-a3" "$(awk -F, 'NR > 1 && $3 == "amount" { print $2 }' "$T/out" | cut -d'|' -f1 | sort)"
+a3" "$(awk -F, 'NR > 1 && $3 == "amount" { print $2 }' "$T/out" | cut -d'|' -f1 | sed 's,^PJSIP/1-,,' | sort)"
 contains "the cause: the tier price" "$T/out" "tier 0-1000: 900 s at 500,tier 0-1000: 900 s at 520"
 
 # An account the tariff does not know yet: unrated, then rated once added.
@@ -81,7 +81,7 @@ tally-tariff load "$T/v3" >/dev/null
 run 0 "rate after the tariff learns the account" tally-rate
 check "nothing unrated any more" 1 "$(tally-report unrated --format csv | wc -l)"
 # 60 s at 6/6 = 60 s, dearer first tier 520/min = 520 VND
-check "newco's call rated" "rated|520000000" "$(sqlite3 "$TALLY_DB" "SELECT status, amount FROM rating r JOIN cdr c ON c.id = r.cdr_id WHERE c.record_key LIKE 'z1|%'")"
+check "newco's call rated" "rated|520000000" "$(sqlite3 "$TALLY_DB" "SELECT status, amount FROM rating r JOIN cdr c ON c.id = r.cdr_id WHERE c.record_key LIKE 'PJSIP/1-z|%'")"
 for b in $(sqlite3 "$TALLY_DB" 'SELECT id FROM batch'); do
 	run 0 "replay of batch $b after re-rating is identical" tally-replay --batch "$b"
 done

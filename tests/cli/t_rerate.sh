@@ -22,7 +22,7 @@ cdr() {
 }
 ing() { tally-ingest --source s --format asterisk --tz Asia/Ho_Chi_Minh \
 	--numbering tariffs/numbering/vn.csv "$1" >/dev/null 2>&1; }
-ratings() { sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 1, instr(c.record_key, '|') - 1),
+ratings() { sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 7, instr(c.record_key, '|') - 7),
 	r.payer, r.period, r.status, r.amount, r.test_used FROM rating r JOIN cdr c
 	ON c.id = r.cdr_id ORDER BY 1"; }
 
@@ -55,7 +55,7 @@ tf|A|2026-11|rated|0|0" "$(ratings)"
 tally-tariff load "$T/v2" >/dev/null
 run 1 "what-if with v2 before re-rating" tally-replay --batch 1 --tariff 2 --format csv
 check "the what-if shows the toll-free call changing payer" "payer,A,B" \
-    "$(awk -F, '$2 ~ /^tf/ && $3 == "payer" { print $3 "," $4 "," $5 }' "$T/out")"
+    "$(awk -F, '$2 ~ /^SIP\/1-tf/ && $3 == "payer" { print $3 "," $4 "," $5 }' "$T/out")"
 run 0 "after loading v2, rate one account only" tally-rate --account A
 check "the filtered run alone already ends where a fresh rating does" "$expected" "$(ratings)"
 run 0 "then everything" tally-rate

@@ -56,38 +56,193 @@ Test(asterisk, answered_call_across_local_midnight)
 	cr_expect_str_eq(c.account, "acc1");
 	cr_expect_str_eq(c.caller_raw, "0901234567");
 	cr_expect_str_eq(c.callee_raw, "0281234567");
-	cr_expect_str_eq(c.record_key, "1700000000.1|SIP/a-1|SIP/b-2|"
+	/* channel|dstchannel|src|dst|start|answer|end, the uniqueid left out */
+	cr_expect_str_eq(c.record_key, "SIP/a-1|SIP/b-2|0901234567|0281234567|"
 	    "2026-11-21 23:59:30|2026-11-21 23:59:40|2026-11-22 00:01:10");
 	format_free(f);
 }
 
-Test(asterisk, column_counts_choose_the_key)
+static struct format *
+open_mixed(void)
 {
-	struct format *f = open_fmt(FORMAT_ASTERISK, NULL, NULL);
+	struct format_opts o = { 0 };
+	struct terr e;
+	struct format *f;
+
+	o.mixed_layouts = 1;
+	f = format_open(FORMAT_ASTERISK, &o, &e);
+	cr_assert_not_null(f, "%s", e.msg);
+	return f;
+}
+
+/* Issue 15, part 5: the same leg written in each of the six layouts is one
+ * record key, the one of its 16 common columns (written out by hand). */
+Test(asterisk, key_is_the_same_in_every_layout)
+{
+	struct format *f = open_mixed();
 	struct cdr c;
 	struct cdr_reject r;
 	const char *base = AST_HEAD "\"2026-11-21 10:00:00\",,\"2026-11-21 10:00:20\",20,0,"
 	    "\"NO ANSWER\",\"DOCUMENTATION\"";
+	static const char *const extra[] = {
+		"",					/* 16 */
+		",\"u.1\"",				/* 17 */
+		",\"u.1\",\"uf\"",			/* 18 */
+		",\"peer\",\"l.1\",7",			/* 19 */
+		",\"u.1\",\"peer\",\"l.1\",7",		/* 20 */
+		",\"u.1\",\"uf\",\"peer\",\"l.1\",7",	/* 21 */
+	};
 	char line[1024];
 
-	/* 16 columns: no uniqueid */
-	cr_assert_eq(parse(f, base, &c, &r), 0, "%s", r.reason);
-	cr_expect_str_eq(c.record_key, "|SIP/a-1|SIP/b-2|2026-11-21 10:00:00||2026-11-21 10:00:20");
-	cr_expect_eq(c.disposition, CDR_NO_ANSWER);
-	cr_expect_eq(c.has_answer, 0);
-	cr_expect_eq(c.billsec, 0);
-	/* 21 columns: uniqueid/sequence */
-	snprintf(line, sizeof line, "%s,\"u.1\",\"uf\",\"peer\",\"l.1\",7", base);
-	cr_assert_eq(parse(f, line, &c, &r), 0, "%s", r.reason);
-	cr_expect_str_eq(c.record_key, "u.1/7");
-	/* 19 columns: no uniqueid, so linkedid/sequence */
-	snprintf(line, sizeof line, "%s,\"peer\",\"l.1\",8", base);
-	cr_assert_eq(parse(f, line, &c, &r), 0, "%s", r.reason);
-	cr_expect_str_eq(c.record_key, "l.1/8");
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+		snprintf(line, sizeof line, "%s%s", base, extra[i]);
+		cr_assert_eq(parse(f, line, &c, &r), 0, "%zu: %s", 16 + i, r.reason);
+		cr_expect_str_eq(c.record_key, "SIP/a-1|SIP/b-2|0901234567|0281234567|"
+		    "2026-11-21 10:00:00||2026-11-21 10:00:20", "%zu columns", 16 + i);
+		cr_expect_eq(c.disposition, CDR_NO_ANSWER);
+		cr_expect_eq(c.has_answer, 0);
+		cr_expect_eq(c.billsec, 0);
+	}
 	/* 15 columns */
 	cr_expect_eq(parse(f, AST_HEAD "\"a\",\"b\",\"c\",1,2,\"X\"", &c, &r), -1);
 	cr_expect_str_eq(r.field, "line");
 	cr_expect_str_eq(r.reason, "15 columns, expected 16 to 21");
+	format_free(f);
+}
+
+/* Issue 15, part 5: one layout per file.  Without a scan the first line
+ * decides; after a scan, the count most lines have (on a tie the first). */
+Test(asterisk, a_line_of_another_layout_is_rejected)
+{
+	struct format *f = open_fmt(FORMAT_ASTERISK, NULL, NULL);
+	struct cdr c;
+	struct cdr_reject r;
+	const char *l16 = AST_HEAD "\"2026-11-21 10:00:00\",,\"2026-11-21 10:00:20\",20,0,"
+	    "\"NO ANSWER\",\"DOCUMENTATION\"";
+	char l18[1024];
+
+	snprintf(l18, sizeof l18, "%s,\"u.1\",\"uf\"", l16);
+	cr_assert(format_wants_scan(f));
+	format_begin_file(f);
+	cr_assert_eq(parse(f, l18, &c, &r), 0, "%s", r.reason);
+	cr_expect_eq(parse(f, l16, &c, &r), -1);
+	cr_expect_str_eq(r.field, "line");
+	cr_expect_str_eq(r.reason, "16 columns, but the file's lines have 18 "
+	    "(a source that mixes layouts: --mixed-layouts)");
+
+	/* a scan of 16, 18, 18: the first line is the odd one out */
+	format_begin_file(f);
+	format_scan(f, l16, strlen(l16));
+	format_scan(f, l18, strlen(l18));
+	format_scan(f, l18, strlen(l18));
+	cr_expect_eq(parse(f, l16, &c, &r), -1);
+	cr_expect_str_eq(r.reason, "16 columns, but the file's lines have 18 "
+	    "(a source that mixes layouts: --mixed-layouts)");
+	cr_expect_eq(parse(f, l18, &c, &r), 0, "%s", r.reason);
+
+	/* a tie, 18 then 16: the first wins */
+	format_begin_file(f);
+	format_scan(f, l18, strlen(l18));
+	format_scan(f, l16, strlen(l16));
+	cr_expect_eq(parse(f, l16, &c, &r), -1);
+	cr_expect_eq(parse(f, l18, &c, &r), 0, "%s", r.reason);
+	format_free(f);
+
+	/* declared mixed: both go in, under one key */
+	f = open_mixed();
+	cr_expect_not(format_wants_scan(f));
+	cr_assert_eq(parse(f, l18, &c, &r), 0, "%s", r.reason);
+	cr_expect_eq(parse(f, l16, &c, &r), 0, "%s", r.reason);
+	format_free(f);
+}
+
+Test(asterisk, mixed_layouts_only_for_asterisk)
+{
+	struct format_opts o = { 0 };
+	struct terr e;
+
+	o.mixed_layouts = 1;
+	cr_expect_null(format_open(FORMAT_FREESWITCH, &o, &e));
+	cr_expect_str_eq(e.msg, "mixed layouts are only for format asterisk");
+}
+
+/* Issue 15, part 4: the switch's own duration and billsec are billed; the
+ * whole-second times may differ from them by one, not more.  Times
+ * 10:00:00, answer 10:00:05, end 10:01:05 give 65 and 60 by subtraction. */
+Test(asterisk, switch_seconds_are_billed)
+{
+	struct format *f = open_fmt(FORMAT_ASTERISK, NULL, NULL);
+	struct cdr c;
+	struct cdr_reject r;
+	char line[1024];
+	static const char *const fmt = AST_HEAD "\"2026-11-21 10:00:00\",\"2026-11-21 10:00:05\","
+	    "\"2026-11-21 10:01:05\",%d,%d,\"ANSWERED\",\"DOCUMENTATION\",\"u.1\",\"\"";
+
+	/* one less each: the switch's figures */
+	snprintf(line, sizeof line, fmt, 64, 59);
+	cr_assert_eq(parse(f, line, &c, &r), 0, "%s: %s", r.field, r.reason);
+	cr_expect_eq(c.duration, 64);
+	cr_expect_eq(c.billsec, 59);
+	cr_expect_eq(c.end - c.answer, 60);	/* the times stay as written */
+	/* one more (cdr.conf initiatedseconds rounds billsec half up) */
+	snprintf(line, sizeof line, fmt, 66, 61);
+	cr_assert_eq(parse(f, line, &c, &r), 0, "%s: %s", r.field, r.reason);
+	cr_expect_eq(c.duration, 66);
+	cr_expect_eq(c.billsec, 61);
+	/* two apart: inconsistent, both figures named */
+	snprintf(line, sizeof line, fmt, 65, 58);
+	cr_expect_eq(parse(f, line, &c, &r), -1);
+	cr_expect_str_eq(r.field, "billsec");
+	cr_expect_str_eq(r.reason, "billsec is 58 seconds but end - answer is 60: "
+	    "more than 1 second apart");
+	snprintf(line, sizeof line, fmt, 67, 60);
+	cr_expect_eq(parse(f, line, &c, &r), -1);
+	cr_expect_str_eq(r.field, "duration");
+	cr_expect_str_eq(r.reason, "duration is 67 seconds but end - start is 65: "
+	    "more than 1 second apart");
+	format_free(f);
+}
+
+/* The real line of stepherg/bbfdm libbbfdm/dmtree/tr104/common.c (see
+ * samples/asterisk/README): answer 11:09:45, end 11:20:40 is 655 s by
+ * subtraction, Asterisk wrote billsec 654; tally bills 654. */
+Test(asterisk, real_line_bills_the_switch_billsec)
+{
+	struct format *f = open_fmt(FORMAT_ASTERISK, NULL, NULL);
+	struct cdr c;
+	struct cdr_reject r;
+	const char *line = "\"\",\"7001\",\"8001\",\"call_line\",\"\"\"\"\" <7001>\","
+	    "\"SIP/sip0-00000015\",\"TELCHAN/5/25\",\"Dial\",\"TELCHAN\\/5,,tF(hangup,h,2)\","
+	    "\"2020-08-27 11:09:40\",\"2020-08-27 11:09:45\",\"2020-08-27 11:20:40\","
+	    "660,654,\"ANSWERED\",\"DOCUMENTATION\",\"1598519380.114\",\"\"";
+
+	cr_assert_eq(parse(f, line, &c, &r), 0, "%s: %s", r.field, r.reason);
+	cr_expect_eq(c.end - c.answer, 655);
+	cr_expect_eq(c.billsec, 654);
+	cr_expect_eq(c.duration, 660);
+	format_free(f);
+}
+
+Test(freeswitch, switch_seconds_are_billed)
+{
+	struct format *f = open_fmt(FORMAT_FREESWITCH, NULL, NULL);
+	struct cdr c;
+	struct cdr_reject r;
+	/* times: 70 and 60 by subtraction; the columns say 69 and 59 */
+	const char *line = "\"A\",\"1001\",\"1002\",\"default\",\"2026-11-21 10:00:00\","
+	    "\"2026-11-21 10:00:10\",\"2026-11-21 10:01:10\",\"69\",\"59\","
+	    "\"NORMAL_CLEARING\",\"uuid-s\",\"\",\"acc\",\"PCMA\",\"PCMA\"";
+	const char *bad = "\"A\",\"1001\",\"1002\",\"default\",\"2026-11-21 10:00:00\","
+	    "\"2026-11-21 10:00:10\",\"2026-11-21 10:01:10\",\"70\",\"62\","
+	    "\"NORMAL_CLEARING\",\"uuid-t\",\"\",\"acc\",\"PCMA\",\"PCMA\"";
+
+	cr_assert_eq(parse(f, line, &c, &r), 0, "%s: %s", r.field, r.reason);
+	cr_expect_eq(c.duration, 69);
+	cr_expect_eq(c.billsec, 59);
+	cr_expect_eq(parse(f, bad, &c, &r), -1);
+	cr_expect_str_eq(r.field, "billsec");
+	cr_expect_str_eq(r.reason, "billsec is 62 seconds but end - answer is 60: "
+	    "more than 1 second apart");
 	format_free(f);
 }
 
@@ -295,6 +450,33 @@ Test(csv, mapped_columns_duration_and_talk_time)
 	cr_expect_str_eq(r.field, "kind");
 	cr_expect_eq(parse(f, "c5,acc9,0901234567", &c, &r), -1);
 	cr_expect_str_eq(r.reason, "3 columns, expected 8");
+	format_free(f);
+	unlink(mappath);
+}
+
+/* Issue 15, part 4: a map that names both the times and the seconds bills
+ * the seconds.  10:00:00 / 10:00:05 / 10:01:05 is 65 and 60 by subtraction. */
+Test(csv, mapped_seconds_are_billed)
+{
+	struct format *f;
+	struct cdr c;
+	struct cdr_reject r;
+	struct terr e;
+	static const char hdr[] = "from,to,s,a,e,dur,talk";
+
+	write_map("caller = from\ncallee = to\nstart = s\nanswer = a\nend = e\n"
+	    "duration = dur\nbillsec = talk\n");
+	f = open_fmt(FORMAT_CSV, NULL, mappath);
+	cr_assert_eq(format_header(f, hdr, sizeof hdr - 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(parse(f, "1,2,2026-11-21 10:00:00,2026-11-21 10:00:05,"
+	    "2026-11-21 10:01:05,64,59", &c, &r), 0, "%s: %s", r.field, r.reason);
+	cr_expect_eq(c.duration, 64);
+	cr_expect_eq(c.billsec, 59);
+	cr_expect_eq(parse(f, "1,2,2026-11-21 10:00:00,2026-11-21 10:00:05,"
+	    "2026-11-21 10:01:05,65,62", &c, &r), -1);
+	cr_expect_str_eq(r.field, "talk");
+	cr_expect_str_eq(r.reason, "talk is 62 seconds but end - answer is 60: "
+	    "more than 1 second apart");
 	format_free(f);
 	unlink(mappath);
 }

@@ -57,7 +57,16 @@ void bill_rate_text(int rate, char out[16]);
 
 /* ---- charges ------------------------------------------------------------ */
 
-/* The lines of an account's fees and add-ons for the period [first, end). */
+/*
+ * What bill_fees() and bill_rent() return besides 0, and -1 (out of memory):
+ * an amount of a line does not fit in money.  Every product of a price and
+ * a quantity and every sum of them is checked, never wrapped; the caller
+ * names the account and period ("H6 2026-11: the amounts overflow ...").
+ */
+#define BILL_OVERFLOW (-2)
+
+/* The lines of an account's fees and add-ons for the period [first, end):
+ * 0, -1 or BILL_OVERFLOW. */
 int bill_fees(const struct tariff *t, int account, int32_t first, int32_t end,
     struct bill_lines *out);
 
@@ -68,7 +77,8 @@ struct bill_payment {
 };
 
 /* The rent lines of one rental for the period [first, end), from the
- * payments for its number in date order (tally-invoice(1), RENTED NUMBERS). */
+ * payments for its number in date order (tally-invoice(1), RENTED NUMBERS):
+ * 0, -1 or BILL_OVERFLOW. */
 int bill_rent(const struct tariff *t, const struct rental *r,
     const struct bill_payment *pay, int npay, int32_t first, int32_t end,
     struct bill_lines *out);
@@ -102,7 +112,9 @@ struct bill_totals {
  * Tax each group of lines with one rate and tax terms once on its exact
  * sum, and distribute the printed amounts and the tax to the lines by
  * largest remainder (tally-invoice(1), TAX AND ROUNDING).  The lines of a
- * group have one sign.  Returns 0, or -1 when there are too many groups.
+ * group may have either sign (a late call's correction can be negative).
+ * Returns 0, -1 when there are too many groups, or BILL_OVERFLOW when a
+ * sum does not fit in money.
  */
 int bill_tax(struct bill_line *l, int n, int decimals, struct bill_totals *tot);
 

@@ -41,6 +41,24 @@ void money_format(money m, int min_decimals, char *buf);
  * to `decimals` places of the currency unit by the rule (decimals ignored
  * for ROUND_FULL).  Exact at .5: half-up goes up. */
 money money_round(money_x60 exact, enum money_rounding rule, int decimals);
+/* The same, checked: 0 and *out, or -1 when the rounded amount does not
+ * fit in money (the 128-bit exact amount is never narrowed unchecked).
+ * money_round() is for amounts bounded by validation, such as one call's
+ * charge (RATE_MAX_SECONDS at the largest price); sums use this one. */
+int money_round_checked(money_x60 exact, enum money_rounding rule, int decimals,
+    money *out);
+
+/*
+ * Checked arithmetic for every sum of money: 0 and *out, or -1 when the
+ * result does not fit in 64 bits (*out is then left alone).  The caller
+ * turns -1 into an error naming the account and period; a wrapped figure
+ * is never used.
+ */
+int money_add_checked(money a, money b, money *out);
+int money_sub_checked(money a, money b, money *out);
+int money_mul_checked(money a, int64_t b, money *out);
+/* A wider accumulator narrowed to money: 0, or -1 when it does not fit. */
+int money_narrow(__int128 v, money *out);
 
 int money_rounding_parse(const char *s, enum money_rounding *out);
 const char *money_rounding_name(enum money_rounding r);

@@ -27,6 +27,11 @@ struct rate_summary {
 int rate_run(struct store *s, const char *period, const char *account,
     struct rate_summary *sum, struct terr *e);
 
+/* Work the bundle windows of every subscribed payer out to the end of
+ * `period` at least, so that a period with no CDRs is invoiced its windows
+ * (tally-invoice close does this first).  Rates no new CDR. */
+int rate_windows_through(struct store *s, const char *period, struct terr *e);
+
 /* The tariffs of the store's current versions, with an account index. */
 struct tariff_set {
 	struct tariff **t;

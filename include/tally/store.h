@@ -23,7 +23,7 @@
 #include "tally/tariff.h"
 #include "tally/terr.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -351,18 +351,69 @@ int store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e);
 /* Is `ref` charged by a line of an issued invoice?  1, 0, -1. */
 int store_ref_charged(struct store *s, const char *ref, struct terr *e);
 
-/* A piece of a rated call that no issued invoice holds, of a payer's
- * periods up to `period`, in CDR then piece order. */
+/*
+ * Late calls (tally-invoice(1), LATE CALLS).  Ratings are always a payer's
+ * whole period rated at once; an invoice keeps, by group, what it charged
+ * of each period's usage (invoice_usage), and a later invoice charges a
+ * period as rated now less what issued invoices charged of it.  A rating
+ * run marks the periods it rated (usage_dirty); issuing an invoice of a
+ * period settles that period and the ones before it.
+ */
+
+/* A piece of a rated call of a payer's period, in CDR then piece order;
+ * invoiced: the call is on an issued invoice. */
 struct bill_piece {
 	int64_t cdr;
 	const char *period, *cls, *destination, *kind, *label;
-	int seq;
+	int seq, invoiced;
 	int64_t seconds;
 	money price, amount;	/* amount: the call's, as rated */
 	money_x60 exact;
 };
 int store_each_bill_piece(struct store *s, const char *payer, const char *period,
     int (*fn)(const struct bill_piece *, void *), void *arg, struct terr *e);
+/* A group of a period's usage: one class, destination, piece kind, label
+ * and unit price; its seconds, pieces and exact amount (micro-units). */
+struct usage_group {
+	const char *period, *cls, *destination, *kind, *label;
+	money price, exact;
+	int64_t seconds, count;
+};
+/* What the issued invoices of a payer charged of a period's usage, summed
+ * by group. */
+int store_each_invoiced_usage(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct usage_group *, void *), void *arg, struct terr *e);
+/* How many issued invoices charged some of a payer's period. */
+int store_usage_basis(struct store *s, const char *payer, const char *period, int64_t *n,
+    struct terr *e);
+/* Keep a group an invoice charges; basis: store_usage_basis at its close. */
+int store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage_group *g,
+    int64_t basis, struct terr *e);
+/* Has an invoice that charges some of the same periods been issued since
+ * this draft was closed (a basis moved)?  1, 0, -1. */
+int store_usage_moved(struct store *s, int64_t invoice, struct terr *e);
+/* Mark a payer's period as rated since it was last settled. */
+int store_usage_dirty_add(struct store *s, const char *payer, const char *period,
+    struct terr *e);
+/* A payer's marked periods before `before`, in order. */
+int store_each_dirty_period(struct store *s, const char *payer, const char *before,
+    int (*fn)(const char *, void *), void *arg, struct terr *e);
+/* Unmark a payer's periods up to `upto` (an invoice of `upto` was issued). */
+int store_usage_settle(struct store *s, const char *payer, const char *upto,
+    struct terr *e);
+/* The payers' periods to rate again whole (left by the migration from
+ * schema 6, whose ratings of late calls counted invoiced calls frozen);
+ * they are forgotten as they are listed (the caller's transaction). */
+int store_each_rate_pending(struct store *s, int (*fn)(const char *, const char *, void *),
+    void *arg, struct terr *e);
+/* Mark again the periods a voided invoice charged usage of. */
+int store_usage_reopen(struct store *s, int64_t invoice, struct terr *e);
+/* The exact sum of issued invoices' lines with this ref. */
+int store_ref_sum(struct store *s, const char *ref, money *sum, struct terr *e);
+/* The exact sum of the lines of one kind ("bundle") on the issued invoices
+ * of an account's period. */
+int store_lines_sum(struct store *s, const char *account, const char *period,
+    const char *kind, money *sum, struct terr *e);
 /* Unrated CDRs of a payer's period (they are on no invoice). */
 int store_count_unrated(struct store *s, const char *payer, const char *period,
     int64_t *n, struct terr *e);

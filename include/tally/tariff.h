@@ -19,6 +19,17 @@
 #include "tally/terr.h"
 #include "tally/tz.h"
 
+/*
+ * An invoice or credit-note number is its prefix and at least six digits of
+ * a 64-bit sequence (at most 19), and every number is kept in a buffer of
+ * TARIFF_NUMBER_SIZE bytes: a prefix of at most TARIFF_PREFIX_MAX bytes is
+ * what makes a number never cut.  Validation refuses a longer prefix, the
+ * default one (reseller + "-" or "-CN-") as well as an explicit one.
+ */
+#define TARIFF_PREFIX_MAX 40
+#define TARIFF_NUMBER_SIZE 64
+_Static_assert(TARIFF_PREFIX_MAX + 19 < TARIFF_NUMBER_SIZE, "a number fits its buffer");
+
 /* ---- raw package -------------------------------------------------------- */
 
 enum tariff_fileid {
@@ -224,7 +235,7 @@ struct tariff {
 	int currency_decimals;
 	int tax_rate;		/* hundredths of a percent */
 	int tax_included;	/* the package's prices include tax */
-	char *invoice_prefix, *credit_prefix;
+	char *invoice_prefix, *credit_prefix;	/* at most TARIFF_PREFIX_MAX bytes */
 	char *issuer, *issuer_address, *issuer_tax_id;	/* on invoices; NULL: none */
 	struct tclass *classes;	int nclasses;	/* sorted by priority */
 	int owner_classes;	/* some class is paid by the called number's owner */

@@ -106,6 +106,8 @@ show(struct store *s, const struct tariff *t, int ai, struct terr *e)
 struct running {
 	int decimals;
 	money balance;
+	const char *account;
+	struct terr *e;
 };
 
 static int
@@ -114,7 +116,9 @@ on_entry(const struct ledger_row *r, void *arg)
 	struct running *run = arg;
 	char amt[32], bal[32];
 
-	run->balance += r->amount;
+	if (money_add_checked(run->balance, r->amount, &run->balance) != 0)
+		return terr_set(run->e, "account %s, ledger up to %s: the running balance "
+		    "does not fit in 64-bit micro-units (overflow)", run->account, r->date);
 	money_format(r->amount, run->decimals, amt);
 	money_format(run->balance, run->decimals, bal);
 	printf("%s %-8s %14s %14s %s%s%s\n", r->date, r->kind, amt, bal, r->invoice_number,
@@ -196,7 +200,8 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "show") == 0) {
 		rc = show(s, ts.t[ti], ai, &e);
 	} else if (strcmp(cmd, "ledger") == 0) {
-		struct running run = { .decimals = ts.t[ti]->currency_decimals };
+		struct running run = { .decimals = ts.t[ti]->currency_decimals,
+			.account = argv[optind + 1], .e = &e };
 
 		rc = store_each_ledger(s, argv[optind + 1], on_entry, &run, &e);
 	} else {

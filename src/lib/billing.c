@@ -133,12 +133,14 @@ held_on(const struct holding *h, int32_t day)
 	return h->activated <= day && (h->cancelled == 0 || day < h->cancelled);
 }
 
-/* The price of units offset+1 .. offset+q of a fee. */
-static money
-fee_amount(const struct fee *f, int64_t offset, int64_t q)
+/* The price of units offset+1 .. offset+q of a fee in *out: 0, or
+ * BILL_OVERFLOW when it does not fit in money. */
+static int
+fee_amount(const struct fee *f, int64_t offset, int64_t q, money *out)
 {
-	money sum = 0;
+	money sum = 0, part;
 
+	*out = 0;
 	if (q <= 0)
 		return 0;
 	if (f->count == TIER_VOLUME) {
@@ -146,17 +148,19 @@ fee_amount(const struct fee *f, int64_t offset, int64_t q)
 
 		while (s + 1 < f->nsteps && f->steps[s + 1].from <= offset + q)
 			s++;
-		return (money)q * f->steps[s].price;
+		return money_mul_checked(f->steps[s].price, q, out) != 0 ? BILL_OVERFLOW : 0;
 	}
 	for (int s = 0; s < f->nsteps; s++) {
 		int64_t lo = f->steps[s].from, hi = s + 1 < f->nsteps ?
 		    f->steps[s + 1].from - 1 : INT64_MAX;
 		int64_t a = lo > offset + 1 ? lo : offset + 1, b = hi < offset + q ? hi : offset + q;
 
-		if (a <= b)
-			sum += (money)(b - a + 1) * f->steps[s].price;
+		if (a <= b && (money_mul_checked(f->steps[s].price, b - a + 1, &part) != 0 ||
+		    money_add_checked(sum, part, &sum) != 0))
+			return BILL_OVERFLOW;
 	}
-	return sum;
+	*out = sum;
+	return 0;
 }
 
 static void
@@ -179,7 +183,8 @@ step_lines(const struct tariff *t, int account, const struct fee *f, int64_t off
 			return -1;
 		snprintf(l->description, sizeof l->description, "%s%s", f->description, when);
 		snprintf(l->quantity, sizeof l->quantity, "%lld", (long long)q);
-		l->exact = fee_amount(f, offset, q);
+		if (fee_amount(f, offset, q, &l->exact) != 0)
+			return BILL_OVERFLOW;
 		l->unit_price = l->exact / q;
 		snprintf(l->ref, sizeof l->ref, "%s", ref);
 		set_tax(t, account, f, l);
@@ -207,7 +212,8 @@ step_lines(const struct tariff *t, int account, const struct fee *f, int64_t off
 		    units, when);
 		snprintf(l->quantity, sizeof l->quantity, "%lld", (long long)(b - a + 1));
 		l->unit_price = f->steps[s].price;
-		l->exact = (money)(b - a + 1) * f->steps[s].price;
+		if (money_mul_checked(f->steps[s].price, b - a + 1, &l->exact) != 0)
+			return BILL_OVERFLOW;
 		snprintf(l->ref, sizeof l->ref, "%s/%d", ref, s);
 		set_tax(t, account, f, l);
 	}
@@ -227,14 +233,18 @@ monthly_fee(const struct tariff *t, int account, int fi, const struct holding *h
 
 	for (int32_t d = first; d < end; d = bill_date_add_days(d, 1)) {
 		int64_t q = 0;
+		money day;
 
+		/* quantities are at most 10^6 a holding: no overflow */
 		for (int i = 0; i < nh; i++)
 			if (h[i].fee == fi && held_on(&h[i], d))
 				q += h[i].quantity;
 		if (q > peak)
 			peak = q;
 		unit_days += q;
-		sum += fee_amount(f, 0, q);
+		if (fee_amount(f, 0, q, &day) != 0)
+			return BILL_OVERFLOW;
+		sum += day;	/* 128 bits: at most 31 days of 64-bit amounts */
 	}
 	if (peak == 0)
 		return 0;
@@ -251,7 +261,8 @@ monthly_fee(const struct tariff *t, int account, int fi, const struct holding *h
 	snprintf(l->description, sizeof l->description, "%s, by day: %lld unit-days over "
 	    "%d days", f->description, (long long)unit_days, days);
 	snprintf(l->quantity, sizeof l->quantity, "1");
-	l->exact = (money)((sum * 2 + days) / (2 * days));
+	if (money_narrow((sum * 2 + days) / (2 * days), &l->exact) != 0)
+		return BILL_OVERFLOW;
 	l->unit_price = l->exact;
 	snprintf(l->ref, sizeof l->ref, "%s", ref);
 	set_tax(t, account, f, l);
@@ -281,13 +292,16 @@ bill_fees(const struct tariff *t, int account, int32_t first, int32_t end,
 		const struct fee *f = &t->fees[fi];
 
 		if (f->charge == FEE_MONTHLY) {
-			if (monthly_fee(t, account, fi, h, nh, first, end, out) != 0)
-				return -1;
+			int rc = monthly_fee(t, account, fi, h, nh, first, end, out);
+
+			if (rc != 0)
+				return rc;
 			continue;
 		}
 		for (int k = 0; k < nh; k++) {
 			char when[40], ref[96], dt[11];
 			int32_t day = h[k].activated;
+			int rc;
 
 			if (h[k].fee != fi || f->charge == FEE_RENT)
 				continue;
@@ -315,9 +329,10 @@ charge:
 			    "year from" : "on", dt);
 			snprintf(ref, sizeof ref, "fee:%s:%s:%d:%d", t->accounts[account].id, f->name,
 			    h[k].line, day);
-			if (step_lines(t, account, f, held_before(h, k, day), h[k].quantity,
-			    when, ref, out) != 0)
-				return -1;
+			rc = step_lines(t, account, f, held_before(h, k, day), h[k].quantity,
+			    when, ref, out);
+			if (rc != 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -355,8 +370,9 @@ bill_rent(const struct tariff *t, const struct rental *r,
 	int32_t start = r->activated;
 	int p = 0;
 
-	if (!f->tax_included)
-		gross = rent + round_minor((__int128)rent * rate, 10000, t->currency_decimals);
+	if (!f->tax_included && money_add_checked(rent, round_minor((__int128)rent * rate,
+	    10000, t->currency_decimals), &gross) != 0)
+		return BILL_OVERFLOW;
 	while (start < end) {
 		int32_t due = bill_date_add_months(start, 1), limit = bill_date_add_months(due, 1);
 		int32_t next = 0;
@@ -500,6 +516,22 @@ group_of(struct bill_totals *tot, int rate, int included)
 	return tot->ng++;
 }
 
+/* Does v fit in money? */
+static int
+fits(__int128 v)
+{
+	return v <= INT64_MAX && v >= INT64_MIN;
+}
+
+/* a / b rounded down (b > 0), for lines of either sign */
+static __int128
+floor_div128(__int128 a, __int128 b)
+{
+	__int128 q = a / b;
+
+	return q * b > a ? q - 1 : q;
+}
+
 /* Give one more unit to `left` lines of group g: the largest remainders
  * first, the earlier line on a tie. */
 static void
@@ -538,7 +570,8 @@ bill_tax(struct bill_line *l, int n, int decimals, struct bill_totals *tot)
 	for (int i = 0; i < n; i++) {
 		if ((grp[i] = group_of(tot, l[i].tax_rate, l[i].tax_included)) < 0)
 			goto out;
-		tot->g[grp[i]].exact += l[i].exact;
+		if (money_add_checked(tot->g[grp[i]].exact, l[i].exact, &tot->g[grp[i]].exact))
+			goto overflow;
 	}
 	for (int g = 0; g < tot->ng; g++) {
 		struct bill_taxgroup *G = &tot->g[g];
@@ -549,16 +582,26 @@ bill_tax(struct bill_line *l, int n, int decimals, struct bill_totals *tot)
 		printed = (S * 2 + unit) / (2 * unit);
 		tax = round_minor(S * G->rate, G->included ? 10000 + G->rate : 10000,
 		    decimals) / unit;
+		/* every printed figure below is at most printed or tax units, or
+		 * a line's exact amount and one unit */
+		if (!fits(printed * unit + unit) || !fits(tax * unit + unit))
+			goto overflow;
 		/* lines: exact amounts floored to the minor unit, the units left
-		 * by largest remainder */
+		 * by largest remainder.  A group may hold lines of both signs (a
+		 * late call that makes its period cheaper): flooring, not
+		 * truncating, keeps every remainder in [0, unit) and what is left
+		 * to give between 0 and the number of lines. */
 		for (int i = 0; i < n; i++) {
 			__int128 e;
 
 			if (grp[i] != g)
 				continue;
 			e = (__int128)l[i].exact * sign;
-			amt[i] = (int64_t)(e / unit);
-			rem[i] = e % unit;
+			if (!fits(floor_div128(e, unit) * unit - unit) ||
+			    !fits(floor_div128(e, unit) * unit + unit))
+				goto overflow;
+			amt[i] = (int64_t)floor_div128(e, unit);
+			rem[i] = e - (__int128)amt[i] * unit;
 			given_sum += amt[i];
 		}
 		give_left(grp, g, n, rem, amt, given, printed - given_sum);
@@ -567,8 +610,8 @@ bill_tax(struct bill_line *l, int n, int decimals, struct bill_totals *tot)
 		for (int i = 0; i < n; i++) {
 			if (grp[i] != g)
 				continue;
-			tx[i] = printed ? (int64_t)(tax * amt[i] / printed) : 0;
-			rem[i] = printed ? tax * amt[i] % printed : 0;
+			tx[i] = printed ? (int64_t)floor_div128(tax * amt[i], printed) : 0;
+			rem[i] = printed ? tax * amt[i] - (__int128)tx[i] * printed : 0;
 			given_sum += tx[i];
 		}
 		give_left(grp, g, n, rem, tx, given, tax - given_sum);
@@ -581,11 +624,16 @@ bill_tax(struct bill_line *l, int n, int decimals, struct bill_totals *tot)
 		}
 		G->tax = (money)tax * unit * sign;
 		G->base = (money)printed * unit * sign - (G->included ? G->tax : 0);
-		tot->subtotal += G->base;
-		tot->tax += G->tax;
+		if (money_add_checked(tot->subtotal, G->base, &tot->subtotal) ||
+		    money_add_checked(tot->tax, G->tax, &tot->tax))
+			goto overflow;
 	}
-	tot->total = tot->subtotal + tot->tax;
+	if (money_add_checked(tot->subtotal, tot->tax, &tot->total))
+		goto overflow;
 	rc = 0;
+	goto out;
+overflow:
+	rc = BILL_OVERFLOW;
 out:
 	free(grp);
 	free(rem);

@@ -27,60 +27,81 @@ local_date(struct tz *z, int64_t t)
 
 /* ---- usage lines -------------------------------------------------------- */
 
+/*
+ * A period's usage is charged as the difference between the period rated
+ * now, whole and in call order, and what issued invoices already charged of
+ * it, group by group (class, destination, piece kind, label, unit price).
+ * For the period closed, nothing is charged yet: the difference is all of
+ * it.  For an earlier period that a rating run changed since it was last
+ * invoiced (a late call, test minutes it moved), it is what the late calls
+ * really cost: tally-invoice(1), LATE CALLS.
+ */
 struct ugroup {
-	char period[8], cls[64], dest[128], kind[16], label[64];
+	char cls[64], dest[128], kind[16], label[64];
 	money price, exact;
 	int64_t seconds, count;
 };
 
-struct usage {
-	const char *period;	/* the period closed */
+struct pusage {
+	char period[8];
 	struct ugroup *g;
 	int ng, cap;
-	int64_t *cdrs;		/* the calls, for invoice_cdr */
+	int64_t late;		/* its calls on no issued invoice */
+	int64_t basis;		/* issued invoices that charged some of it */
+	money now;		/* its usage as rated now */
+};
+
+struct usage {
+	const char *period;	/* the period closed */
+	struct pusage *p;	/* the periods charged: earlier ones, then it */
+	int np, pcap;
+	int64_t *cdrs;		/* the calls to itemize: on no issued invoice */
 	int ncdrs, cdrcap;
 	/* the pieces of the call being read */
-	struct bill_piece p[RATE_MAX_PIECES];
+	struct bill_piece pc[RATE_MAX_PIECES];
 	char strs[RATE_MAX_PIECES][5][128];
-	int np;
+	int npc;
 	struct terr *e;
 };
 
 static int
-add_to_group(struct usage *u, const struct bill_piece *p, money share)
+add_to_group(struct usage *u, const char *cls, const char *dest, const char *kind,
+    const char *label, money price, int64_t seconds, int64_t count, money exact)
 {
+	struct pusage *pu = &u->p[u->np - 1];
 	struct ugroup *g = NULL;
 
-	for (int i = u->ng - 1; i >= 0 && !g; i--) {
-		struct ugroup *x = &u->g[i];
+	for (int i = pu->ng - 1; i >= 0 && !g; i--) {
+		struct ugroup *x = &pu->g[i];
 
-		if (x->price == p->price && strcmp(x->period, p->period) == 0 &&
-		    strcmp(x->cls, p->cls) == 0 && strcmp(x->dest, p->destination) == 0 &&
-		    strcmp(x->kind, p->kind) == 0 && strcmp(x->label, p->label) == 0)
+		if (x->price == price && strcmp(x->cls, cls) == 0 &&
+		    strcmp(x->dest, dest) == 0 && strcmp(x->kind, kind) == 0 &&
+		    strcmp(x->label, label) == 0)
 			g = x;
 	}
 	if (g == NULL) {
-		if (u->ng == u->cap) {
-			int cap = u->cap ? u->cap * 2 : 16;
-			struct ugroup *v = realloc(u->g, (size_t)cap * sizeof *v);
+		if (pu->ng == pu->cap) {
+			int cap = pu->cap ? pu->cap * 2 : 16;
+			struct ugroup *v = realloc(pu->g, (size_t)cap * sizeof *v);
 
 			if (v == NULL)
 				return terr_set(u->e, "out of memory");
-			u->g = v;
-			u->cap = cap;
+			pu->g = v;
+			pu->cap = cap;
 		}
-		g = &u->g[u->ng++];
+		g = &pu->g[pu->ng++];
 		memset(g, 0, sizeof *g);
-		tally_strlcpy(g->period, p->period, sizeof g->period);
-		tally_strlcpy(g->cls, p->cls, sizeof g->cls);
-		tally_strlcpy(g->dest, p->destination, sizeof g->dest);
-		tally_strlcpy(g->kind, p->kind, sizeof g->kind);
-		tally_strlcpy(g->label, p->label, sizeof g->label);
-		g->price = p->price;
+		tally_strlcpy(g->cls, cls, sizeof g->cls);
+		tally_strlcpy(g->dest, dest, sizeof g->dest);
+		tally_strlcpy(g->kind, kind, sizeof g->kind);
+		tally_strlcpy(g->label, label, sizeof g->label);
+		g->price = price;
 	}
-	g->seconds += p->seconds;
-	g->count++;
-	g->exact += share;
+	if (money_add_checked(g->exact, exact, &g->exact) != 0 ||
+	    __builtin_add_overflow(g->seconds, seconds, &g->seconds) ||
+	    __builtin_add_overflow(g->count, count, &g->count))
+		return terr_set(u->e, "%s: usage of %s overflows", u->p[u->np - 1].period,
+		    cls);
 	return 0;
 }
 
@@ -91,31 +112,41 @@ static int
 flush_call(struct usage *u)
 {
 	money shares[RATE_MAX_PIECES], sum = 0;
-	int last = u->np - 1;
+	struct pusage *pu = &u->p[u->np - 1];
+	int last = u->npc - 1;
 
-	if (u->np == 0)
+	if (u->npc == 0)
 		return 0;
-	for (int i = 0; i < u->np; i++) {
-		shares[i] = money_round(u->p[i].exact, ROUND_FULL, 6);
+	for (int i = 0; i < u->npc; i++) {
+		shares[i] = money_round(u->pc[i].exact, ROUND_FULL, 6);
 		sum += shares[i];
-		if (u->p[i].price > 0)
+		if (u->pc[i].price > 0)
 			last = i;
 	}
-	shares[last] += u->p[0].amount - sum;
-	for (int i = 0; i < u->np; i++)
-		if (add_to_group(u, &u->p[i], shares[i]) != 0)
-			return -1;
-	if (u->ncdrs == u->cdrcap) {
-		int cap = u->cdrcap ? u->cdrcap * 2 : 64;
-		int64_t *v = realloc(u->cdrs, (size_t)cap * sizeof *v);
+	shares[last] += u->pc[0].amount - sum;
+	for (int i = 0; i < u->npc; i++) {
+		const struct bill_piece *p = &u->pc[i];
 
-		if (v == NULL)
-			return terr_set(u->e, "out of memory");
-		u->cdrs = v;
-		u->cdrcap = cap;
+		if (add_to_group(u, p->cls, p->destination, p->kind, p->label, p->price,
+		    p->seconds, 1, shares[i]) != 0)
+			return -1;
 	}
-	u->cdrs[u->ncdrs++] = u->p[0].cdr;
-	u->np = 0;
+	if (money_add_checked(pu->now, u->pc[0].amount, &pu->now) != 0)
+		return terr_set(u->e, "%s: usage overflows", pu->period);
+	if (!u->pc[0].invoiced) {
+		if (u->ncdrs == u->cdrcap) {
+			int cap = u->cdrcap ? u->cdrcap * 2 : 64;
+			int64_t *v = realloc(u->cdrs, (size_t)cap * sizeof *v);
+
+			if (v == NULL)
+				return terr_set(u->e, "out of memory");
+			u->cdrs = v;
+			u->cdrcap = cap;
+		}
+		u->cdrs[u->ncdrs++] = u->pc[0].cdr;
+		pu->late++;
+	}
+	u->npc = 0;
 	return 0;
 }
 
@@ -127,14 +158,14 @@ on_piece(const struct bill_piece *p, void *arg)
 	char (*dst)[128];
 	struct bill_piece *q;
 
-	if (u->np > 0 && u->p[0].cdr != p->cdr && flush_call(u) != 0)
+	if (u->npc > 0 && u->pc[0].cdr != p->cdr && flush_call(u) != 0)
 		return -1;
-	if (u->np == RATE_MAX_PIECES)
+	if (u->npc == RATE_MAX_PIECES)
 		return terr_set(u->e, "CDR %lld has more than %d pieces", (long long)p->cdr,
 		    RATE_MAX_PIECES);
 	/* the row's strings live only until the next row: keep copies */
-	q = &u->p[u->np];
-	dst = u->strs[u->np];
+	q = &u->pc[u->npc];
+	dst = u->strs[u->npc];
 	*q = *p;
 	for (int k = 0; k < 5; k++)
 		tally_strlcpy(dst[k], src[k], sizeof dst[k]);
@@ -143,8 +174,85 @@ on_piece(const struct bill_piece *p, void *arg)
 	q->destination = dst[2];
 	q->kind = dst[3];
 	q->label = dst[4];
-	u->np++;
+	u->npc++;
 	return 0;
+}
+
+/* What issued invoices charged of the period is taken off. */
+static int
+on_invoiced(const struct usage_group *g, void *arg)
+{
+	struct usage *u = arg;
+
+	return add_to_group(u, g->cls, g->destination, g->kind, g->label, g->price,
+	    -g->seconds, -g->count, -g->exact);
+}
+
+/* Read one period of a payer: its usage as rated now less what was charged. */
+static int
+read_period(struct store *s, struct usage *u, const char *payer, const char *period)
+{
+	struct pusage *pu;
+
+	if (u->np == u->pcap) {
+		int cap = u->pcap ? u->pcap * 2 : 4;
+		struct pusage *v = realloc(u->p, (size_t)cap * sizeof *v);
+
+		if (v == NULL)
+			return terr_set(u->e, "out of memory");
+		u->p = v;
+		u->pcap = cap;
+	}
+	pu = &u->p[u->np++];
+	memset(pu, 0, sizeof *pu);
+	tally_strlcpy(pu->period, period, sizeof pu->period);
+	if (store_each_bill_piece(s, payer, period, on_piece, u, u->e) != 0 ||
+	    flush_call(u) != 0 ||
+	    store_each_invoiced_usage(s, payer, period, on_invoiced, u, u->e) != 0)
+		return -1;
+	return store_usage_basis(s, payer, period, &pu->basis, u->e);
+}
+
+struct period_list {
+	char (*v)[8];
+	int n;
+	struct terr *e;
+};
+
+static int
+on_dirty(const char *period, void *arg)
+{
+	struct period_list *pl = arg;
+	char (*v)[8] = realloc(pl->v, (size_t)(pl->n + 1) * sizeof *v);
+
+	if (v == NULL)
+		return terr_set(pl->e, "out of memory");
+	pl->v = v;
+	tally_strlcpy(v[pl->n++], period, 8);
+	return 0;
+}
+
+/* The periods to charge usage of: the earlier ones re-rated since they were
+ * last invoiced, then the one closed. */
+static int
+read_usage(struct store *s, struct usage *u, const char *payer)
+{
+	struct period_list pl = { NULL, 0, u->e };
+	int rc = store_each_dirty_period(s, payer, u->period, on_dirty, &pl, u->e);
+
+	for (int i = 0; rc == 0 && i < pl.n; i++)
+		rc = read_period(s, u, payer, pl.v[i]);
+	free(pl.v);
+	return rc == 0 ? read_period(s, u, payer, u->period) : -1;
+}
+
+static void
+usage_release(struct usage *u)
+{
+	for (int i = 0; i < u->np; i++)
+		free(u->p[i].g);
+	free(u->p);
+	free(u->cdrs);
 }
 
 static int
@@ -153,55 +261,109 @@ by_ugroup(const void *a, const void *b)
 	const struct ugroup *x = a, *y = b;
 	int c;
 
-	if ((c = strcmp(x->period, y->period)) || (c = strcmp(x->cls, y->cls)) ||
-	    (c = strcmp(x->dest, y->dest)) || (c = strcmp(x->kind, y->kind)) ||
-	    (c = strcmp(x->label, y->label)))
+	if ((c = strcmp(x->cls, y->cls)) || (c = strcmp(x->dest, y->dest)) ||
+	    (c = strcmp(x->kind, y->kind)) || (c = strcmp(x->label, y->label)))
 		return c;
 	return (x->price > y->price) - (x->price < y->price);
 }
 
 static int
+counted_kind(const char *kind)
+{
+	return strcmp(kind, "message") == 0 || strcmp(kind, "connection") == 0;
+}
+
+/* Does a group charge anything?  Of the period closed, every group is
+ * shown (test minutes at 0 too); of an earlier one, only what changed. */
+static int
+ugroup_charges(const struct ugroup *g, int prior)
+{
+	if (!prior)
+		return g->count != 0;
+	return g->seconds != 0 || g->exact != 0 || (counted_kind(g->kind) && g->count != 0);
+}
+
+/* Minutes to two decimals, half away from zero: "12.50", "-3.00". */
+static void
+minutes_text(int64_t seconds, char out[24])
+{
+	int64_t a = seconds < 0 ? -seconds : seconds, h = (a * 100 * 2 + 60) / 120;
+
+	snprintf(out, 24, "%s%lld.%02lld", seconds < 0 ? "-" : "", (long long)(h / 100),
+	    (long long)(h % 100));
+}
+
+static int
 usage_lines(struct usage *u, int tax_rate, int tax_included, struct bill_lines *out)
 {
-	if (u->ng > 1)
-		qsort(u->g, (size_t)u->ng, sizeof *u->g, by_ugroup);
-	for (int i = 0; i < u->ng; i++) {
-		const struct ugroup *g = &u->g[i];
-		int prior = strcmp(g->period, u->period) < 0;
-		struct bill_line *l = bill_add(out, prior ? BL_PRIOR : BL_USAGE);
-		char what[96], pre[40] = "", text[512];
+	for (int k = 0; k < u->np; k++) {
+		struct pusage *pu = &u->p[k];
+		int prior = strcmp(pu->period, u->period) < 0;
+		char pre[96] = "";
 
-		if (l == NULL)
-			return terr_set(u->e, "out of memory");
-		if (strcmp(g->kind, "tier") == 0)
-			snprintf(what, sizeof what, "tier %s", g->label);
-		else if (strcmp(g->kind, "test") == 0)
-			snprintf(what, sizeof what, "test minutes");
-		else if (strcmp(g->kind, "bundle") == 0)
-			snprintf(what, sizeof what, "in bundle %s", g->label);
-		else if (strcmp(g->kind, "message") == 0)
-			snprintf(what, sizeof what, "messages");
-		else if (strcmp(g->kind, "connection") == 0)
-			snprintf(what, sizeof what, "connection fees");
-		else
-			snprintf(what, sizeof what, "%s", g->label);
-		if (prior)
-			snprintf(pre, sizeof pre, "prior period %s: ", g->period);
-		snprintf(text, sizeof text, "%s%s%s%s, %s", pre, g->cls, g->dest[0] ? ", " : "",
-		    g->dest, what);
-		tally_strlcpy(l->description, text, sizeof l->description);
-		if (strcmp(g->kind, "message") == 0 || strcmp(g->kind, "connection") == 0)
-			snprintf(l->quantity, sizeof l->quantity, "%lld", (long long)g->count);
-		else {
-			int64_t h = (g->seconds * 100 * 2 + 60) / 120;	/* minutes, half-up */
+		if (pu->ng > 1)
+			qsort(pu->g, (size_t)pu->ng, sizeof *pu->g, by_ugroup);
+		if (prior && pu->late > 0)
+			snprintf(pre, sizeof pre, "prior period %s, re-rated with %lld late call%s: ",
+			    pu->period, (long long)pu->late, pu->late == 1 ? "" : "s");
+		else if (prior)
+			snprintf(pre, sizeof pre, "prior period %s, re-rated: ", pu->period);
+		for (int i = 0; i < pu->ng; i++) {
+			const struct ugroup *g = &pu->g[i];
+			struct bill_line *l;
+			char what[96], text[512];
 
-			snprintf(l->quantity, sizeof l->quantity, "%lld.%02lld",
-			    (long long)(h / 100), (long long)(h % 100));
+			if (!ugroup_charges(g, prior))
+				continue;
+			if ((l = bill_add(out, prior ? BL_PRIOR : BL_USAGE)) == NULL)
+				return terr_set(u->e, "out of memory");
+			if (strcmp(g->kind, "tier") == 0)
+				snprintf(what, sizeof what, "tier %s", g->label);
+			else if (strcmp(g->kind, "test") == 0)
+				snprintf(what, sizeof what, "test minutes");
+			else if (strcmp(g->kind, "bundle") == 0)
+				snprintf(what, sizeof what, "in bundle %s", g->label);
+			else if (strcmp(g->kind, "message") == 0)
+				snprintf(what, sizeof what, "messages");
+			else if (strcmp(g->kind, "connection") == 0)
+				snprintf(what, sizeof what, "connection fees");
+			else
+				snprintf(what, sizeof what, "%s", g->label);
+			snprintf(text, sizeof text, "%s%s%s%s, %s", pre, g->cls, g->dest[0] ? ", " : "",
+			    g->dest, what);
+			tally_strlcpy(l->description, text, sizeof l->description);
+			if (counted_kind(g->kind))
+				snprintf(l->quantity, sizeof l->quantity, "%lld", (long long)g->count);
+			else
+				minutes_text(g->seconds, l->quantity);
+			l->unit_price = g->price;
+			l->exact = g->exact;
+			l->tax_rate = tax_rate;
+			l->tax_included = tax_included;
 		}
-		l->unit_price = g->price;
-		l->exact = g->exact;
-		l->tax_rate = tax_rate;
-		l->tax_included = tax_included;
+	}
+	return 0;
+}
+
+/* Keep with the invoice what it charges of each period's usage. */
+static int
+usage_keep(struct store *s, const struct usage *u, int64_t invoice, struct terr *e)
+{
+	for (int k = 0; k < u->np; k++) {
+		const struct pusage *pu = &u->p[k];
+		int prior = strcmp(pu->period, u->period) < 0;
+
+		for (int i = 0; i < pu->ng; i++) {
+			const struct ugroup *g = &pu->g[i];
+			struct usage_group row = { .period = pu->period, .cls = g->cls,
+				.destination = g->dest, .kind = g->kind, .label = g->label,
+				.price = g->price, .exact = g->exact, .seconds = g->seconds,
+				.count = g->count };
+
+			if (ugroup_charges(g, prior) &&
+			    store_invoice_add_usage(s, invoice, &row, pu->basis, e) != 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -226,7 +388,9 @@ on_window(const struct window_row *w, void *arg)
 	char ref[96];
 	int charged;
 
-	snprintf(ref, sizeof ref, "window:%s:%lld:%s", w->payer, (long long)w->start, w->bundle);
+	/* by its place in the payer's timeline, not its start: a late call can
+	 * move a window's start, and the window is still charged once */
+	snprintf(ref, sizeof ref, "window:%s:#%d:%s", w->payer, w->seq, w->bundle);
 	if ((charged = store_ref_charged(c->s, ref, c->e)) < 0)
 		return -1;
 	if (charged || w->price == 0)
@@ -243,55 +407,179 @@ on_window(const struct window_row *w, void *arg)
 	return 0;
 }
 
+static struct bill_line *
+minimum_line(struct closing *c, money exact, const char *ref, struct bill_lines *out)
+{
+	struct bill_line *l = bill_add(out, BL_MINIMUM);
+
+	if (l == NULL) {
+		terr_set(c->e, "out of memory");
+		return NULL;
+	}
+	snprintf(l->quantity, sizeof l->quantity, "1");
+	l->unit_price = l->exact = exact;
+	l->tax_rate = c->tax_rate;
+	l->tax_included = c->t->tax_included;
+	tally_strlcpy(l->ref, ref, sizeof l->ref);
+	return l;
+}
+
+/* The annual true-up of contract year [ys, ye): the minimum less what was
+ * spent in it, as rated now; `charged` of it is on issued invoices. */
+static int
+annual_owed(struct closing *c, int32_t ys, int32_t ye, money amount, money *owed)
+{
+	struct tz *z = c->t->accounts[c->a].tz;
+	money spent;
+
+	if (store_spend_between(c->s, c->t->accounts[c->a].id, local_midnight(z, ys),
+	    local_midnight(z, ye), &spent, c->e) != 0)
+		return -1;
+	if (amount <= spent)
+		*owed = 0;
+	else if (money_sub_checked(amount, spent, owed) != 0)
+		return terr_set(c->e, "account %s, period %s: the annual minimum's true-up does "
+		    "not fit in 64-bit micro-units (overflow)", c->t->accounts[c->a].id, c->period);
+	return 0;
+}
+
+/*
+ * The minimums of the earlier periods that were re-rated (late calls): a
+ * monthly true-up already invoiced becomes the minimum less the period's
+ * usage as rated now (and the bundle windows its invoice charged); a
+ * contract year's annual true-up, the minimum less the year's spend as
+ * rated now.  The difference from what was charged is one line each.
+ */
+static int
+prior_minimum_lines(struct closing *c, const struct usage *u, struct bill_lines *out)
+{
+	const struct taccount *acct = &c->t->accounts[c->a];
+	int d = c->t->currency_decimals;
+	int32_t done_year = 0;
+
+	for (int k = 0; k < u->np; k++) {
+		const struct pusage *pu = &u->p[k];
+		int32_t first = local_date(acct->tz, rate_period_start(acct, pu->period, 0));
+		int32_t ys, ye;
+		money amount, windows, charged, owed;
+		char ref[96], buf[32], now[32], d1[11], d2[11];
+		int64_t id;
+		int rc;
+
+		if (strcmp(pu->period, u->period) >= 0)
+			continue;
+		/* a period never invoiced has no true-up to correct */
+		if ((rc = store_invoice_issued_for(c->s, acct->id, pu->period, &id, c->e)) < 0)
+			return -1;
+		if (rc > 0 && bill_monthly_minimum(c->t, c->a, first, &amount)) {
+			snprintf(ref, sizeof ref, "monthly-minimum:%s", pu->period);
+			if (store_lines_sum(c->s, acct->id, pu->period, "bundle", &windows, c->e) != 0 ||
+			    store_ref_sum(c->s, ref, &charged, c->e) != 0)
+				return -1;
+			money diff;
+
+			if (money_sub_checked(amount, pu->now, &owed) != 0 ||
+			    money_sub_checked(owed, windows, &owed) != 0 ||
+			    money_sub_checked(owed < 0 ? 0 : owed, charged, &diff) != 0)
+				return terr_set(c->e, "account %s, period %s: the true-up of %s does "
+				    "not fit in 64-bit micro-units (overflow)", acct->id, c->period,
+				    pu->period);
+			if (owed < 0)
+				owed = 0;
+			if (diff != 0) {
+				struct bill_line *l = minimum_line(c, diff, ref, out);
+
+				if (l == NULL)
+					return -1;
+				money_format(amount, d, buf);
+				money_format(owed, d, now);
+				snprintf(l->description, sizeof l->description, "prior period %s, "
+				    "re-rated: Monthly minimum spend %s: true-up now %s", pu->period,
+				    buf, now);
+			}
+		}
+		/* the contract year holding the period, if its true-up was charged */
+		if (!bill_annual_minimum(c->t, c->a, first, bill_date_add_months(first, 12), &ys,
+		    &ye, &amount) || ys > first || ys == done_year)
+			continue;
+		done_year = ys;
+		bill_date_text(ys, d1);
+		snprintf(ref, sizeof ref, "annual-minimum:%s", d1);
+		if (store_ref_sum(c->s, ref, &charged, c->e) != 0)
+			return -1;
+		if (charged == 0)
+			continue;	/* not trued up yet, or nothing was owed */
+		if (annual_owed(c, ys, ye, amount, &owed) != 0)
+			return -1;
+		if (owed != charged) {
+			/* both are in [0, the minimum]: no overflow */
+			struct bill_line *l = minimum_line(c, owed - charged, ref, out);
+
+			if (l == NULL)
+				return -1;
+			bill_date_text(bill_date_add_days(ye, -1), d2);
+			money_format(amount, d, buf);
+			money_format(owed, d, now);
+			snprintf(l->description, sizeof l->description, "Annual minimum spend %s, "
+			    "contract year %s to %s, re-rated: true-up now %s", buf, d1, d2, now);
+		}
+	}
+	return 0;
+}
+
 static int
 minimum_lines(struct closing *c, int32_t first, int32_t end, struct bill_lines *out)
 {
 	const struct tariff *t = c->t;
 	int d = t->currency_decimals;
-	money amount, counted = 0;
+	money amount, counted = 0, owed;
 	int32_t ys, ye;
-	char buf[32], d1[11], d2[11];
+	char buf[32], d1[11], d2[11], ref[96];
 
 	for (int i = 0; i < out->n; i++)
-		if (out->v[i].kind == BL_USAGE || out->v[i].kind == BL_BUNDLE)
-			counted += out->v[i].exact;
+		if ((out->v[i].kind == BL_USAGE || out->v[i].kind == BL_BUNDLE) &&
+		    money_add_checked(counted, out->v[i].exact, &counted) != 0)
+			return terr_set(c->e, "%s %s: the usage counted toward the minimum "
+			    "overflows", t->accounts[c->a].id, c->period);
 	if (bill_monthly_minimum(t, c->a, first, &amount) && amount > counted) {
-		struct bill_line *l = bill_add(out, BL_MINIMUM);
+		struct bill_line *l;
 
-		if (l == NULL)
-			return terr_set(c->e, "out of memory");
+		snprintf(ref, sizeof ref, "monthly-minimum:%s", c->period);
+		if ((l = minimum_line(c, amount - counted, ref, out)) == NULL)
+			return -1;
 		money_format(amount, d, buf);
 		snprintf(l->description, sizeof l->description, "Monthly minimum spend %s: "
 		    "true-up", buf);
-		snprintf(l->quantity, sizeof l->quantity, "1");
-		l->unit_price = l->exact = amount - counted;
-		l->tax_rate = c->tax_rate;
-		l->tax_included = t->tax_included;
 	}
 	if (bill_annual_minimum(t, c->a, first, end, &ys, &ye, &amount)) {
-		struct tz *z = t->accounts[c->a].tz;
-		money spent;
-
-		if (store_spend_between(c->s, t->accounts[c->a].id, local_midnight(z, ys),
-		    local_midnight(z, ye), &spent, c->e) != 0)
+		if (annual_owed(c, ys, ye, amount, &owed) != 0)
 			return -1;
-		if (amount > spent) {
-			struct bill_line *l = bill_add(out, BL_MINIMUM);
+		if (owed > 0) {
+			struct bill_line *l;
 
-			if (l == NULL)
-				return terr_set(c->e, "out of memory");
-			money_format(amount, d, buf);
 			bill_date_text(ys, d1);
+			snprintf(ref, sizeof ref, "annual-minimum:%s", d1);
+			if ((l = minimum_line(c, owed, ref, out)) == NULL)
+				return -1;
+			money_format(amount, d, buf);
 			bill_date_text(bill_date_add_days(ye, -1), d2);
 			snprintf(l->description, sizeof l->description, "Annual minimum spend %s, "
 			    "contract year %s to %s: true-up", buf, d1, d2);
-			snprintf(l->quantity, sizeof l->quantity, "1");
-			l->unit_price = l->exact = amount - spent;
-			l->tax_rate = c->tax_rate;
-			l->tax_included = t->tax_included;
 		}
 	}
 	return 0;
+}
+
+/* What a failed bill_*() call means, naming whose invoice it stopped. */
+static void
+overflow_or_memory(struct terr *e, int rc, const char *account, const char *period,
+    const char *what)
+{
+	if (rc == BILL_OVERFLOW)
+		terr_set(e, "account %s, period %s: %s does not fit in 64-bit micro-units "
+		    "(overflow); nothing was changed", account, period, what);
+	else
+		terr_set(e, "out of memory");
 }
 
 static int
@@ -322,13 +610,14 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 		goto out;
 	sum->unrated += unrated;
 	/* usage, then bundles, fees, rents, minimums: the order of the man page */
-	if (store_each_bill_piece(s, acct->id, period, on_piece, &u, e) != 0 ||
-	    flush_call(&u) != 0 || usage_lines(&u, c.tax_rate, t->tax_included, &lines) != 0)
+	if (read_usage(s, &u, acct->id) != 0 ||
+	    usage_lines(&u, c.tax_rate, t->tax_included, &lines) != 0)
 		goto out;
 	if (store_each_window_upto(s, acct->id, period, on_window, &c, e) != 0)
 		goto out;
-	if (bill_fees(t, a, first, end, &lines) != 0) {
-		terr_set(e, "out of memory");
+	if ((rc = bill_fees(t, a, first, end, &lines)) != 0) {
+		overflow_or_memory(e, rc, acct->id, period, "the sum of its fees");
+		rc = -1;
 		goto out;
 	}
 	nr = tariff_rentals(t, a, &rf);
@@ -342,8 +631,8 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 		rc = bill_rent(t, &t->rentals[rf + i], pay, npay, first, end, &lines);
 		free(pay);
 		if (rc != 0) {
+			overflow_or_memory(e, rc, acct->id, period, "the sum of its rents");
 			rc = -1;
-			terr_set(e, "out of memory");
 			goto out;
 		}
 		rc = -1;
@@ -361,15 +650,20 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 			memmove(&lines.v[i], &lines.v[i + 1], (size_t)(lines.n-- - i - 1) *
 			    sizeof *lines.v), i--;
 	}
-	if (minimum_lines(&c, first, end, &lines) != 0)
+	if (minimum_lines(&c, first, end, &lines) != 0 ||
+	    prior_minimum_lines(&c, &u, &lines) != 0)
 		goto out;
 	if (lines.n == 0) {
 		rc = 0;
 		goto out;
 	}
-	if (bill_tax(lines.v, lines.n, t->currency_decimals, &tot) != 0) {
-		terr_set(e, "%s %s: more than %d tax rates on one invoice", acct->id, period,
-		    BILL_MAX_TAXGROUPS);
+	if ((rc = bill_tax(lines.v, lines.n, t->currency_decimals, &tot)) != 0) {
+		if (rc == BILL_OVERFLOW)
+			overflow_or_memory(e, rc, acct->id, period, "the invoice's total");
+		else
+			terr_set(e, "%s %s: more than %d tax rates on one invoice", acct->id,
+			    period, BILL_MAX_TAXGROUPS);
+		rc = -1;
 		goto out;
 	}
 	bill_date_text(first, fd);
@@ -385,7 +679,11 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 	if (store_ledger_sum(s, acct->id, NULL, fd, 0, &row.previous, e) != 0 ||
 	    store_ledger_sum(s, acct->id, fd, ed, 1, &row.payments, e) != 0)
 		goto out;
-	row.due = tot.total - row.previous - row.payments;
+	if (money_sub_checked(tot.total, row.previous, &row.due) != 0 ||
+	    money_sub_checked(row.due, row.payments, &row.due) != 0) {
+		overflow_or_memory(e, BILL_OVERFLOW, acct->id, period, "the amount due");
+		goto out;
+	}
 	for (int i = 0; i < lines.n; i++)
 		tally_utf8_trim(lines.v[i].description);	/* cut at 240 bytes */
 	if (store_invoice_add(s, &row, lines.v, lines.n, &tot, &id, e) != 0)
@@ -393,12 +691,13 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 	for (int i = 0; i < u.ncdrs; i++)
 		if (store_invoice_add_cdr(s, id, u.cdrs[i], e) != 0)
 			goto out;
+	if (usage_keep(s, &u, id, e) != 0)
+		goto out;
 	sum->drafts++;
 	sum->calls += u.ncdrs;
 	rc = 0;
 out:
-	free(u.g);
-	free(u.cdrs);
+	usage_release(&u);
 	bill_lines_release(&lines);
 	return rc;
 }
@@ -457,9 +756,25 @@ close_run(struct store *s, const char *period, int32_t due, const char *account,
 	struct tariff_set ts;
 	int64_t gen;
 	int found = account == NULL;
+	char through[8] = "";
 
 	memset(sum, 0, sizeof *sum);
 	if (tariff_set_load(s, &ts, e) != 0) {
+		tariff_set_release(&ts);
+		return -1;
+	}
+	/* a bundle bought in a month with no calls (or a store with none) is
+	 * invoiced all the same: its windows must reach the period closed */
+	if (period)
+		tally_strlcpy(through, period, sizeof through);
+	for (int i = 0; !period && i < ts.n; i++)
+		for (int a = 0; a < ts.t[i]->naccounts; a++) {
+			char p[8];
+
+			if (due_period(&ts.t[i]->accounts[a], due, p) && strcmp(p, through) > 0)
+				tally_strlcpy(through, p, sizeof through);
+		}
+	if (through[0] && rate_windows_through(s, through, e) != 0) {
 		tariff_set_release(&ts);
 		return -1;
 	}
@@ -554,8 +869,13 @@ issue_balance(struct store *s, const struct draft *x, struct terr *e)
 	if (store_ledger_sum(s, x->account, NULL, x->first, 0, &previous, e) != 0 ||
 	    store_ledger_sum(s, x->account, x->first, end, 1, &payments, e) != 0)
 		return -1;
-	return store_invoice_set_balance(s, x->id, previous, payments,
-	    x->total - previous - payments, e);
+	money due;
+
+	if (money_sub_checked(x->total, previous, &due) != 0 ||
+	    money_sub_checked(due, payments, &due) != 0)
+		return terr_set(e, "account %s, period %s: the amount due does not fit in 64-bit "
+		    "micro-units (overflow)", x->account, x->period);
+	return store_invoice_set_balance(s, x->id, previous, payments, due, e);
 }
 
 /* For tests: die between numbering and commit (tally-invoice(1)). */
@@ -648,7 +968,8 @@ issue_run(struct store *s, const char *period, int32_t due, const char *account,
 		}
 		/* a draft closed before another one of its calls or charges was
 		 * issued would bill them twice */
-		if ((rc = store_invoice_overlaps(s, x->id, e)) != 0) {
+		if ((rc = store_invoice_overlaps(s, x->id, e)) != 0 ||
+		    (rc = store_usage_moved(s, x->id, e)) != 0) {
 			if (rc > 0)
 				terr_set(e, "the draft of %s for %s charges calls or fees that another "
 				    "invoice issued since: close the period again; nothing issued",
@@ -659,9 +980,18 @@ issue_run(struct store *s, const char *period, int32_t due, const char *account,
 		if (issue_balance(s, x, e) != 0 ||
 		    store_sequence_next(s, x->issuer, "invoice", &seq, e) != 0)
 			goto fail;
-		snprintf(number, sizeof number, "%s%06lld", x->prefix, (long long)seq);
+		/* a number is never cut (tally-tariff(5): prefixes are at most
+		 * TARIFF_PREFIX_MAX) */
+		if ((size_t)snprintf(number, sizeof number, "%s%06lld", x->prefix,
+		    (long long)seq) >= sizeof number) {
+			terr_set(e, "invoice prefix \"%s\" leaves no room for the number", x->prefix);
+			goto fail;
+		}
+		/* what it charges of its period and the re-rated earlier ones settles
+		 * them, until a rating run changes them again */
 		if (store_invoice_set_issued(s, x->id, number, (int64_t)time(NULL), e) != 0 ||
-		    store_ledger_add(s, &lr, x->id, e) != 0)
+		    store_ledger_add(s, &lr, x->id, e) != 0 ||
+		    store_usage_settle(s, x->account, x->period, e) != 0)
 			goto fail;
 		if (i == 0)
 			tally_strlcpy(first, number, 64);
@@ -752,7 +1082,9 @@ find_issued(struct store *s, const char *number, struct found *f, money *left,
 	}
 	if (store_invoice_credited(s, f->r.id, &credited, e) != 0)
 		return -1;
-	*left = f->r.total + credited;
+	if (money_add_checked(f->r.total, credited, left) != 0)
+		return terr_set(e, "invoice %s: what its credit notes leave does not fit in "
+		    "64-bit micro-units (overflow)", number);
 	return 0;
 }
 
@@ -790,7 +1122,9 @@ add_credit_note(struct store *s, const struct found *f, const char *reason,
 	if (store_sequence_next(s, f->r.issuer, "credit", &seq, e) != 0 ||
 	    store_generation(s, &gen, e) != 0)
 		return -1;
-	snprintf(credit, 64, "%s%06lld", f->r.credit_prefix, (long long)seq);
+	if ((size_t)snprintf(credit, 64, "%s%06lld", f->r.credit_prefix, (long long)seq) >= 64)
+		return terr_set(e, "credit-note prefix \"%s\" leaves no room for the number",
+		    f->r.credit_prefix);
 	row.kind = "credit";
 	row.status = "issued";
 	row.number = credit;
@@ -868,7 +1202,8 @@ invoice_void(struct store *s, const char *number, const char *reason, const char
 	tot.tax = -f.r.tax;
 	tot.total = -f.r.total;
 	if (add_credit_note(s, &f, reason, date ? date : today, &lines, &tot, credit, e) != 0 ||
-	    store_invoice_set_status(s, f.r.id, "void", e) != 0 || store_commit(s, e) != 0)
+	    store_invoice_set_status(s, f.r.id, "void", e) != 0 ||
+	    store_usage_reopen(s, f.r.id, e) != 0 || store_commit(s, e) != 0)
 		goto fail;
 	bill_lines_release(&lines);
 	return 0;
@@ -941,8 +1276,11 @@ invoice_credit(struct store *s, const char *number, money amount, const char *re
 	l->exact = l->unit_price = -amount;
 	l->tax_rate = inv.g[0].rate;
 	l->tax_included = inv.g[0].included;
-	if (bill_tax(lines.v, lines.n, f.r.decimals, &tot) != 0)
+	if (bill_tax(lines.v, lines.n, f.r.decimals, &tot) != 0) {
+		terr_set(e, "invoice %s: the credit's tax does not fit in 64-bit micro-units "
+		    "(overflow)", number);
 		goto fail;
+	}
 	if (-tot.total > left) {
 		money_format(-tot.total, f.r.decimals, a);
 		money_format(left, f.r.decimals, b);

@@ -90,6 +90,63 @@ money_round(money_x60 exact, enum money_rounding rule, int decimals)
 	return (money)(round_div(exact, quantum, rule) * (quantum / 60));
 }
 
+int
+money_round_checked(money_x60 exact, enum money_rounding rule, int decimals, money *out)
+{
+	__int128 quantum = 60, q;
+
+	if (rule == ROUND_FULL)
+		return money_narrow(round_div(exact, quantum, ROUND_HALF_UP), out);
+	for (int d = decimals; d < 6; d++)
+		quantum *= 10;
+	/* |exact| < 2^127 and quantum >= 60, so q * (quantum / 60) cannot
+	 * overflow 128 bits; only the narrowing can fail */
+	q = round_div(exact, quantum, rule);
+	return money_narrow(q * (quantum / 60), out);
+}
+
+int
+money_narrow(__int128 v, money *out)
+{
+	if (v > INT64_MAX || v < INT64_MIN)
+		return -1;
+	*out = (money)v;
+	return 0;
+}
+
+int
+money_add_checked(money a, money b, money *out)
+{
+	money r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int
+money_sub_checked(money a, money b, money *out)
+{
+	money r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+int
+money_mul_checked(money a, int64_t b, money *out)
+{
+	money r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
 static const char *const rounding_names[] = {
 	[ROUND_FULL] = "full",
 	[ROUND_HALF_UP] = "half-up",

@@ -151,6 +151,20 @@ rate_payer(const struct tariff *t, const struct cdr *c, struct rate_result *res)
 	res->destination = res->prefix = "";
 	res->seconds = c->billsec;
 	if ((acct = tariff_account(t, c->account)) < 0) {
+		/* a call to a number whose owner pays is the owner's, whatever
+		 * account field the switch wrote (a hotline's incoming calls
+		 * often carry none) */
+		if (t->owner_classes && (owner = tariff_number_owner(t, c->callee)) >= 0 &&
+		    (cls = tariff_classify(t, c->type, c->caller, c->callee)) >= 0 &&
+		    t->classes[cls].payer == PAYER_OWNER) {
+			res->payer = owner;
+			if (c->disposition != CDR_ANSWERED) {
+				set_status(res, RS_FREE, "unanswered");
+				return owner;
+			}
+			res->cls = cls;
+			return owner;
+		}
 		if (c->account[0] == '\0')
 			set_status(res, RS_UNRATED, "no account");
 		else

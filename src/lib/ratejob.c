@@ -140,6 +140,9 @@ struct job {
 	int ngroups, cap;
 	struct group_set seen;	/* the groups, to list each once */
 	char horizon[8];	/* windows are worked out to this period's end */
+	const char *through;	/* ... at least; NULL: the last rated period */
+	int new_windows;	/* a payer's windows are worked out the first time */
+	int pending;		/* periods left by a migration are rated again */
 	struct bpayer *bp;	/* sorted by id */
 	int nbp;
 	struct rate_summary *sum;
@@ -238,6 +241,28 @@ by_group(const void *a, const void *b)
 	return c ? c : strcmp(x->period, y->period);
 }
 
+/* The owner who pays for a call with no known account: the account index
+ * in tariff *ti, or -1 when no tariff's owner-pays numbers hold the called
+ * number, or more than one does (then nobody can say who pays). */
+static int
+owner_of(const struct job *j, const struct cdr *c, int *ti)
+{
+	struct rate_result res;
+	int found = -1;
+
+	for (int i = 0; i < j->ts.n; i++) {
+		int p;
+
+		if (!j->ts.t[i]->owner_classes || (p = rate_payer(j->ts.t[i], c, &res)) < 0)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = p;
+		*ti = i;
+	}
+	return found;
+}
+
 /* Where a CDR belongs: its payer and the payer's period. */
 static void
 place(const struct job *j, const struct cdr *c, const char **payer, char period[8])
@@ -246,8 +271,17 @@ place(const struct job *j, const struct cdr *c, const char **payer, char period[
 	int a, ti = tariff_set_find(&j->ts, c->account, &a);
 
 	if (ti < 0) {
-		*payer = c->account;
-		rate_period(NULL, c->start, period);
+		/* no account the tariffs know: a call to a number whose owner pays
+		 * is the owner's whatever the switch wrote (tally-tariff(5)) */
+		int owner = owner_of(j, c, &ti);
+
+		if (owner < 0) {
+			*payer = c->account;
+			rate_period(NULL, c->start, period);
+			return;
+		}
+		*payer = j->ts.t[ti]->accounts[owner].id;
+		rate_period(&j->ts.t[ti]->accounts[owner], c->start, period);
 		return;
 	}
 	/* Only a class paid by the called number's owner can move a CDR to
@@ -302,6 +336,16 @@ on_test_period(const char *period, void *arg)
 	struct cascade *c = arg;
 
 	return add_group(c->j, c->payer, period);
+}
+
+/* A period a migration left to rate again whole. */
+static int
+on_pending(const char *payer, const char *period, void *arg)
+{
+	struct job *j = arg;
+
+	j->pending = 1;
+	return add_group(j, payer, period);
 }
 
 /* ---- rating one group --------------------------------------------------- */
@@ -464,6 +508,9 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 		else
 			j->sum->unrated++;
 	}
+	/* its next invoice charges what changed since it was last invoiced */
+	if (t && store_usage_dirty_add(j->s, payer, period, j->e) != 0)
+		goto out;
 	j->sum->groups++;
 	rc = 0;
 out:
@@ -530,6 +577,8 @@ plan_bundles(struct job *j)
 	for (int i = 0; i < j->ngroups; i++)
 		if (strcmp(j->groups[i].period, j->horizon) > 0)
 			tally_strlcpy(j->horizon, j->groups[i].period, sizeof j->horizon);
+	if (j->through && strcmp(j->through, j->horizon) > 0)
+		tally_strlcpy(j->horizon, j->through, sizeof j->horizon);
 	if (ngrouped > 0)
 		qsort(j->groups, (size_t)ngrouped, sizeof *j->groups, by_group);
 	for (int ti = 0; ti < j->ts.n; ti++) {
@@ -547,8 +596,15 @@ plan_bundles(struct job *j)
 				return -1;
 			dirty = rc == 0 || version != j->ts.version[ti] ||
 			    strcmp(period, j->horizon) != 0 || has_group(j, ngrouped, id);
+			/* a run that only moves the horizon leaves a new tariff
+			 * version to tally-rate: it re-rates nothing differently,
+			 * so drafts closed before it stay good */
+			if (j->through && rc > 0 && version != j->ts.version[ti])
+				continue;
 			if (!dirty || j->horizon[0] == '\0')
 				continue;
+			if (rc == 0)
+				j->new_windows = 1;
 			struct bpayer *b = realloc(j->bp, (size_t)(j->nbp + 1) * sizeof *b);
 
 			if (b == NULL)
@@ -774,12 +830,31 @@ has_test_minutes(const struct job *j, const char *payer)
 	return ti >= 0 && j->ts.t[ti]->plans[j->ts.t[ti]->accounts[a].plan].test_seconds > 0;
 }
 
+static int rate_job(struct store *s, const char *period, const char *account,
+    const char *through, struct rate_summary *sum, struct terr *e);
+
 int
 rate_run(struct store *s, const char *period, const char *account,
     struct rate_summary *sum, struct terr *e)
 {
+	return rate_job(s, period, account, NULL, sum, e);
+}
+
+int
+rate_windows_through(struct store *s, const char *period, struct terr *e)
+{
+	struct rate_summary sum;
+
+	return rate_job(s, NULL, NULL, period, &sum, e);
+}
+
+/* through: only work out bundle windows to that period (no new CDRs). */
+static int
+rate_job(struct store *s, const char *period, const char *account, const char *through,
+    struct rate_summary *sum, struct terr *e)
+{
 	struct job j = { .s = s, .only_period = period, .only_account = account,
-		.sum = sum, .e = e };
+		.through = through, .sum = sum, .e = e };
 	int rc = -1;
 
 	memset(sum, 0, sizeof *sum);
@@ -788,7 +863,9 @@ rate_run(struct store *s, const char *period, const char *account,
 	if (store_begin(s, e) != 0)
 		goto out;
 	if (store_work_reset(s, e) != 0 ||
-	    store_each_rating_candidate(s, on_candidate, &j, e) != 0)
+	    (!through && store_each_rating_candidate(s, on_candidate, &j, e) != 0))
+		goto fail;
+	if (store_each_rate_pending(s, on_pending, &j, e) != 0)
 		goto fail;
 	/* Later periods of a payer with test minutes: how many are left there
 	 * follows from these ones (up or down), so they are re-rated too. */
@@ -821,7 +898,8 @@ rate_run(struct store *s, const char *period, const char *account,
 	if (rate_work(&j) != 0)
 		goto fail;
 	/* drafts closed before this run may no longer be what would be billed */
-	if ((sum->cdrs > 0 || sum->windows > 0) && store_bump_generation(s, e) != 0)
+	if ((sum->cdrs > 0 || sum->windows > 0) && (!through || j.new_windows || j.pending) &&
+	    store_bump_generation(s, e) != 0)
 		goto fail;
 	if (store_commit(s, e) != 0)
 		goto fail;

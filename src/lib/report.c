@@ -680,6 +680,7 @@ struct rev_ctx {
 	int nt;
 	struct rev_group *g;
 	int n, cap;
+	const char *period;
 	struct terr *e;
 };
 
@@ -745,7 +746,14 @@ rev_row(const struct revenue_row *r, void *arg)
 		g->decimals = r->decimals;
 	}
 	g->lines += r->lines;
-	g->net += r->net, g->tax += r->tax, g->amount += r->amount;
+	if (money_add_checked(g->net, r->net, &g->net) != 0 ||
+	    money_add_checked(g->tax, r->tax, &g->tax) != 0 ||
+	    money_add_checked(g->amount, r->amount, &g->amount) != 0) {
+		terr_set(c->e, "revenue of %s, reseller %s, plan %s: adding account %s's %s "
+		    "lines does not fit in 64-bit micro-units (overflow); nothing reported",
+		    c->period, r->issuer, plan, r->account, r->kind);
+		return -1;
+	}
 	return 0;
 }
 
@@ -767,11 +775,30 @@ int
 report_revenue(struct store *s, FILE *out, enum report_format fmt, const char *period,
     const char *reseller, struct terr *e)
 {
-	struct rev_ctx c = { .s = s, .e = e };
+	struct rev_ctx c = { .s = s, .period = period, .e = e };
 	int rc = store_each_revenue(s, period, reseller, rev_row, &c, e);
 
 	if (rc == 0 && c.n > 0)
 		qsort(c.g, (size_t)c.n, sizeof *c.g, rev_cmp);
+	/* every total printed below is checked first: an error, never a
+	 * wrapped figure, and nothing half printed */
+	for (int i = 0, start = 0; rc == 0 && i < c.n; i++) {
+		money net = 0, tax = 0, x;
+		const struct rev_group *g = &c.g[i];
+
+		if (i + 1 < c.n && strcmp(c.g[i + 1].issuer, g->issuer) == 0 &&
+		    strcmp(c.g[i + 1].currency, g->currency) == 0)
+			continue;
+		for (int k = start; k <= i && rc == 0; k++)
+			if (money_add_checked(c.g[k].net, c.g[k].tax, &x) != 0 ||
+			    money_add_checked(net, c.g[k].net, &net) != 0 ||
+			    money_add_checked(tax, c.g[k].tax, &tax) != 0 ||
+			    money_add_checked(net, tax, &x) != 0)
+				rc = terr_set(e, "revenue of %s, reseller %s, %s: the totals do "
+				    "not fit in 64-bit micro-units (overflow); nothing reported",
+				    period, g->issuer, g->currency);
+		start = i + 1;
+	}
 	if (rc == 0) {
 		money net = 0, tax = 0;
 

@@ -245,12 +245,85 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	 * invoices go through rating's payer and period); the index only
 	 * slowed every insert, a third of an ingest's time. */
 	"DROP INDEX IF EXISTS cdr_account_start;",
+
+	/* 6 -> 7: late calls are charged the difference they make.  Ratings
+	 * are always the whole period rated at once; what each invoice charged
+	 * of a period's usage is kept by group (invoice_usage), so that a later
+	 * invoice charges the period as rated now less what was charged
+	 * (tally-invoice(1), LATE CALLS).  usage_dirty lists the payers'
+	 * periods rated since an invoice last settled them.  Backfill: what
+	 * the old code froze (an invoiced call's rating never changed), shared
+	 * among a call's pieces the way invoice.c shares it; the periods with
+	 * calls on no issued invoice; bundle windows charged by sequence, not by
+	 * start (a late call can move a window's start); minimum true-ups by
+	 * their period. */
+	"CREATE TABLE invoice_usage ("
+	"  invoice_id INTEGER NOT NULL REFERENCES invoice(id),"
+	"  period TEXT NOT NULL,"
+	"  class TEXT NOT NULL,"
+	"  destination TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  label TEXT NOT NULL,"
+	"  price INTEGER NOT NULL,"
+	"  seconds INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  exact INTEGER NOT NULL,"
+	"  basis INTEGER NOT NULL);"
+	"CREATE INDEX invoice_usage_invoice ON invoice_usage(invoice_id);"
+	"CREATE TABLE usage_dirty ("
+	"  payer TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  PRIMARY KEY (payer, period)) WITHOUT ROWID;"
+	"INSERT INTO invoice_usage (invoice_id, period, class, destination, kind, label, price,"
+	"  seconds, count, exact, basis)"
+	" WITH pc AS (SELECT ic.invoice_id AS inv, r.cdr_id AS cdr, r.period AS period,"
+	"  coalesce(r.class, '') AS cls, r.destination AS dest, p.seq AS seq, p.kind AS kind,"
+	"  p.label AS label, p.price AS price, p.seconds AS secs,"
+	"  (2 * p.exact + 60) / 120 AS share, r.amount AS amount"
+	"  FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id AND i.kind = 'invoice'"
+	"  JOIN rating r ON r.cdr_id = ic.cdr_id AND r.status = 'rated'"
+	"  JOIN rating_piece p ON p.cdr_id = r.cdr_id),"
+	" last AS (SELECT inv, cdr, coalesce(max(CASE WHEN price > 0 THEN seq END), max(seq))"
+	"  AS lseq, sum(share) AS s, max(amount) AS amount FROM pc GROUP BY inv, cdr)"
+	" SELECT pc.inv, pc.period, pc.cls, pc.dest, pc.kind, pc.label, pc.price, sum(pc.secs),"
+	"  count(*), sum(pc.share + CASE WHEN pc.seq = last.lseq THEN last.amount - last.s"
+	"  ELSE 0 END), 0"
+	" FROM pc JOIN last ON last.inv = pc.inv AND last.cdr = pc.cdr"
+	" GROUP BY pc.inv, pc.period, pc.cls, pc.dest, pc.kind, pc.label, pc.price;"
+	"INSERT OR IGNORE INTO usage_dirty SELECT DISTINCT payer, period FROM rating r"
+	" WHERE status = 'rated' AND NOT EXISTS (SELECT 1 FROM invoice_cdr ic JOIN invoice i"
+	" ON i.id = ic.invoice_id WHERE ic.cdr_id = r.cdr_id AND i.status = 'issued');"
+	/* Asterisk record keys no longer depend on the optional columns
+	 * (tally-cdr(5)); the sources that hold keys of the old forms look up
+	 * each leg's old key too, so that reading a Master.csv again after the
+	 * upgrade stores no leg twice. */
+	"CREATE TABLE legacy_key_source (source TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"INSERT INTO legacy_key_source SELECT DISTINCT source FROM batch WHERE format ="
+	" 'asterisk';"
+	/* the old code rated a late call with its period's invoiced calls
+	 * frozen: those periods are rated again, whole, by the next run */
+	"CREATE TABLE rate_pending ("
+	"  payer TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  PRIMARY KEY (payer, period)) WITHOUT ROWID;"
+	"INSERT INTO rate_pending SELECT payer, period FROM usage_dirty;"
+	"UPDATE invoice_line SET ref = (SELECT 'window:' || w.payer || ':#' || w.seq || ':' ||"
+	" w.bundle FROM bundle_window w WHERE invoice_line.ref = 'window:' || w.payer || ':' ||"
+	" w.start_ts || ':' || w.bundle) WHERE ref LIKE 'window:%' AND EXISTS (SELECT 1 FROM"
+	" bundle_window w WHERE invoice_line.ref = 'window:' || w.payer || ':' || w.start_ts ||"
+	" ':' || w.bundle);"
+	"UPDATE invoice_line SET ref = 'monthly-minimum:' || (SELECT period FROM invoice WHERE"
+	" id = invoice_id) WHERE kind = 'minimum' AND ref = '' AND description LIKE"
+	" 'Monthly minimum spend%';"
+	"UPDATE invoice_line SET ref = 'annual-minimum:' || substr(description,"
+	" instr(description, 'contract year ') + 14, 10) WHERE kind = 'minimum' AND ref = ''"
+	" AND description LIKE 'Annual minimum spend%';",
 };
 
 enum stmt {
 	S_BATCH_FIND, S_BATCH_ADD, S_BATCH_COUNTS, S_CDR_ADD, S_CDR_FIND,
 	S_REJECT_ADD, S_DUP_ADD, S_TARIFF_FIND, S_RATING_PUT, S_PIECE_ADD,
-	S_WORK_ADD, S_WORK_GROUP, S_FROZEN, S_INVOICE_CDR, S_NSTMT
+	S_WORK_ADD, S_WORK_GROUP, S_INVOICE_CDR, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -282,8 +355,6 @@ static const char *const stmt_sql[S_NSTMT] = {
 	    " VALUES (?1, ?2, ?3)",
 	[S_WORK_GROUP] = "INSERT OR IGNORE INTO temp.rate_work (cdr_id, payer, period)"
 	    " SELECT cdr_id, payer, period FROM rating WHERE payer = ?1 AND period = ?2",
-	[S_FROZEN] = "SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
-	    " WHERE ic.cdr_id = ?1 AND i.status = 'issued'",
 	[S_INVOICE_CDR] = "INSERT INTO invoice_cdr (cdr_id, invoice_id, seconds, billed_seconds,"
 	    " amount, destination, class) SELECT ?1, ?2, r.seconds, r.billed_seconds, r.amount,"
 	    " r.destination, coalesce(r.class, '') FROM (SELECT 1) LEFT JOIN rating r"
@@ -303,7 +374,10 @@ struct store {
 	char *path;
 	sqlite3_stmt *st[S_NSTMT];	/* prepared on first use, reused */
 	struct cached cache[STORE_PREP_CACHE];
-	int any_issued;		/* some invoice is issued: ratings may be frozen */
+	/* the last source asked about in legacy_key_source (one query per
+	 * batch, not per CDR); legacy_has -1: not asked yet */
+	char *legacy_source;
+	int legacy_has;
 };
 
 static void unprep(struct store *s, sqlite3_stmt *st);
@@ -435,6 +509,7 @@ store_close(struct store *s)
 		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close(s->db);
 	free(s->path);
+	free(s->legacy_source);
 	free(s);
 }
 
@@ -581,6 +656,39 @@ duplicate_add(struct store *s, const char *source, int64_t batch, uint64_t line,
 	return step_done(s, st, "add duplicate", e);
 }
 
+static int run_sql(struct store *s, const char *sql, int64_t *out, struct terr *e, int n,
+    ...);
+
+/* A leg stored under its key of before schema 7: recorded as a duplicate of
+ * it, 1; not there (or the source never had such keys), 0; -1. */
+static int
+legacy_duplicate(struct store *s, const char *source, int64_t batch, uint64_t line,
+    const char *key, struct terr *e)
+{
+	int64_t n;
+
+	if (s->legacy_source == NULL || strcmp(s->legacy_source, source) != 0) {
+		free(s->legacy_source);
+		if ((s->legacy_source = strdup(source)) == NULL)
+			return terr_set(e, "out of memory");
+		if (run_sql(s, "SELECT count(*) FROM legacy_key_source WHERE source = ?1", &n, e,
+		    1, source) != 0) {
+			free(s->legacy_source);
+			s->legacy_source = NULL;
+			return -1;
+		}
+		s->legacy_has = n > 0;
+	}
+	if (!s->legacy_has)
+		return 0;
+	if (run_sql(s, "SELECT count(*) FROM cdr WHERE source = ?1 AND record_key = ?2", &n, e,
+	    2, source, key) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	return duplicate_add(s, source, batch, line, key, e) == 0 ? 1 : -1;
+}
+
 int
 store_cdr_add(struct store *s, const char *source, int64_t batch, uint64_t line,
     const struct cdr *c, struct terr *e)
@@ -589,6 +697,12 @@ store_cdr_add(struct store *s, const char *source, int64_t batch, uint64_t line,
 
 	if (st == NULL)
 		return -1;
+	if (c->legacy_key) {
+		int rc = legacy_duplicate(s, source, batch, line, c->legacy_key, e);
+
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->record_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->account, -1, SQLITE_STATIC);
@@ -1018,12 +1132,6 @@ store_each_rating_candidate(struct store *s,
 int
 store_work_reset(struct store *s, struct terr *e)
 {
-	int64_t issued;
-
-	if (query_int(s, "SELECT EXISTS (SELECT 1 FROM invoice WHERE status = 'issued')",
-	    &issued, e) != 0)
-		return -1;
-	s->any_issued = issued != 0;
 	return exec(s, "CREATE TEMP TABLE IF NOT EXISTS rate_work (cdr_id INTEGER PRIMARY"
 	    " KEY, payer TEXT NOT NULL, period TEXT NOT NULL);"
 	    " CREATE INDEX IF NOT EXISTS temp.rate_work_group ON rate_work(payer, period);"
@@ -1097,9 +1205,7 @@ int
 store_work_clear_pieces(struct store *s, struct terr *e)
 {
 	return exec(s, "DELETE FROM rating_piece WHERE cdr_id IN"
-	    " (SELECT cdr_id FROM temp.rate_work) AND cdr_id NOT IN (SELECT ic.cdr_id"
-	    " FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
-	    " WHERE i.status = 'issued')", e);
+	    " (SELECT cdr_id FROM temp.rate_work)", e);
 }
 
 int
@@ -1137,22 +1243,7 @@ store_rating_put(struct store *s, int64_t cdr, int64_t version, const char *paye
     const char *period, const char *cls, const struct rate_result *r, struct terr *e)
 {
 	sqlite3_stmt *st, *ins;
-	int rc;
 
-	/* a call on an issued invoice keeps its rating: it still counts for
-	 * the tier positions of the others, but is never changed (looked up
-	 * only in a store with issued invoices: this runs for every CDR) */
-	if (s->any_issued) {
-		if ((st = stmt(s, S_FROZEN, e)) == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, cdr);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_ROW)
-			return 0;
-		if (rc != SQLITE_DONE)
-			return db_error(s, e, "check an invoiced rating");
-	}
 	if ((st = stmt(s, S_RATING_PUT, e)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, cdr);
@@ -1324,7 +1415,12 @@ store_each_usage(struct store *s, const char *period, const char *account,
 		};
 		stop = fn(&u, arg);
 	}
-	return walk_end(s, st, rc, stop, "usage", e);
+	if ((stop = walk_end(s, st, rc, stop, "usage", e)) < 0 &&
+	    strstr(e->msg, "integer overflow"))
+		return terr_set(e, "usage of %s%s%s: the sum of an account's charges does not "
+		    "fit in 64-bit micro-units (overflow); nothing computed", period,
+		    account ? ", account " : "", account ? account : "");
+	return stop;
 }
 
 int
@@ -1351,7 +1447,12 @@ store_each_usage_piece(struct store *s, const char *period, const char *account,
 		};
 		stop = fn(&u, arg);
 	}
-	return walk_end(s, st, rc, stop, "usage pieces", e);
+	if ((stop = walk_end(s, st, rc, stop, "usage pieces", e)) < 0 &&
+	    strstr(e->msg, "integer overflow"))
+		return terr_set(e, "usage pieces of %s%s%s: the sum of an account's charges does not "
+		    "fit in 64-bit micro-units (overflow); nothing computed", period,
+		    account ? ", account " : "", account ? account : "");
+	return stop;
 }
 
 int
@@ -1383,7 +1484,8 @@ store_each_unrated(struct store *s, const char *period,
 int
 store_last_period(struct store *s, char out[8], struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT coalesce(max(period), '') FROM rating", e);
+	sqlite3_stmt *st = prep(s, "SELECT coalesce(max(p), '') FROM (SELECT max(period) AS p"
+	    " FROM rating UNION ALL SELECT max(period) FROM bundle_horizon)", e);
 	int rc;
 
 	if (st == NULL)
@@ -1620,6 +1722,17 @@ store_bump_generation(struct store *s, struct terr *e)
 	return exec(s, "UPDATE generation SET value = value + 1", e);
 }
 
+/* Is `number` its prefix and at least six digits, nothing cut? */
+static int
+number_whole(const char *number, const char *prefix)
+{
+	size_t n = strlen(number), p = prefix ? strlen(prefix) : 0;
+
+	return n < TARIFF_NUMBER_SIZE && (prefix == NULL || (p <= TARIFF_PREFIX_MAX &&
+	    strncmp(number, prefix, p) == 0 && n >= p + 6 &&
+	    strspn(number + p, "0123456789") == n - p));
+}
+
 int
 store_invoice_add(struct store *s, const struct invoice_row *r,
     const struct bill_line *l, int n, const struct bill_totals *t, int64_t *id,
@@ -1634,6 +1747,23 @@ store_invoice_add(struct store *s, const struct invoice_row *r,
 
 	if (st == NULL)
 		return -1;
+	/* a number is never cut: refuse a prefix that leaves no room for the
+	 * digits (a tariff version loaded before validation refused them) */
+	if ((r->prefix && strlen(r->prefix) > TARIFF_PREFIX_MAX) ||
+	    (r->credit_prefix && strlen(r->credit_prefix) > TARIFF_PREFIX_MAX)) {
+		unprep(s, st);
+		return terr_set(e, "%s %s: invoice_prefix \"%s\" or credit_prefix \"%s\" is "
+		    "longer than %d characters, and its numbers would be cut: load a tariff "
+		    "version with a shorter one; nothing stored", r->account, r->period,
+		    r->prefix ? r->prefix : "", r->credit_prefix ? r->credit_prefix : "",
+		    TARIFF_PREFIX_MAX);
+	}
+	if (r->number && !number_whole(r->number, r->credit_prefix)) {
+		unprep(s, st);
+		return terr_set(e, "%s %s: number \"%s\" is not its prefix and six or more "
+		    "digits: a number is never cut; nothing stored", r->account, r->period,
+		    r->number);
+	}
 	bind_opt(st, 1, r->kind);
 	bind_opt(st, 2, r->number);
 	bind_opt(st, 3, r->status);
@@ -1734,6 +1864,8 @@ store_invoice_drop_draft(struct store *s, const char *account, const char *perio
 	static const char *const sql[] = {
 		"DELETE FROM invoice_cdr WHERE invoice_id IN (SELECT id FROM invoice"
 		" WHERE account = ?1 AND period = ?2 AND status = 'draft')",
+		"DELETE FROM invoice_usage WHERE invoice_id IN (SELECT id FROM invoice"
+		" WHERE account = ?1 AND period = ?2 AND status = 'draft')",
 		"DELETE FROM invoice_line WHERE invoice_id IN (SELECT id FROM invoice"
 		" WHERE account = ?1 AND period = ?2 AND status = 'draft')",
 		"DELETE FROM invoice_tax WHERE invoice_id IN (SELECT id FROM invoice"
@@ -1773,10 +1905,25 @@ int
 store_invoice_set_issued(struct store *s, int64_t id, const char *number,
     int64_t issued_at, struct terr *e)
 {
-	char a[24], b[24];
+	char a[24], b[24], pmax[8], nmax[8];
+	int64_t cut;
+
+	snprintf(pmax, sizeof pmax, "%d", TARIFF_PREFIX_MAX);
+	snprintf(nmax, sizeof nmax, "%d", TARIFF_NUMBER_SIZE);
 
 	snprintf(a, sizeof a, "%lld", (long long)id);
 	snprintf(b, sizeof b, "%lld", (long long)issued_at);
+	if (run_sql(s, "SELECT prefix FROM invoice WHERE id = CAST(?1 AS INTEGER)"
+	    " AND status = 'draft' AND (length(prefix) > CAST(?3 AS INTEGER)"
+	    " OR length(?2) >= CAST(?4 AS INTEGER)"
+	    " OR substr(?2, 1, length(prefix)) <> prefix OR length(?2) < length(prefix) + 6"
+	    " OR substr(?2, length(prefix) + 1) GLOB '*[^0-9]*')", &cut, e, 4, a, number,
+	    pmax, nmax) != 0)
+		return -1;
+	if (cut)	/* a number is never cut: refuse rather than store it */
+		return terr_set(e, "invoice number \"%s\" is not its prefix and six or more "
+		    "digits in fewer than %d characters: load a tariff version with a shorter "
+		    "invoice_prefix; nothing issued", number, TARIFF_NUMBER_SIZE);
 	return run_sql(s, "UPDATE invoice SET number = ?2, status = 'issued', issued_at ="
 	    " CAST(?3 AS INTEGER) WHERE id = CAST(?1 AS INTEGER) AND status = 'draft'",
 	    NULL, e, 3, a, number, b);
@@ -1970,7 +2117,12 @@ store_each_revenue(struct store *s, const char *period, const char *issuer,
 		};
 		stop = fn(&r, arg);
 	}
-	return walk_end(s, st, rc, stop, "sum revenue", e);
+	if ((stop = walk_end(s, st, rc, stop, "sum revenue", e)) < 0 &&
+	    strstr(e->msg, "integer overflow"))
+		return terr_set(e, "revenue of %s%s%s: the sum of an account's invoice lines "
+		    "does not fit in 64-bit micro-units (overflow); nothing computed", period,
+		    issuer ? ", reseller " : "", issuer ? issuer : "");
+	return stop;
 }
 
 int
@@ -2051,12 +2203,12 @@ int
 store_each_bill_piece(struct store *s, const char *payer, const char *period,
     int (*fn)(const struct bill_piece *, void *), void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT r.cdr_id, r.period, r.class, r.destination,"
-	    " p.kind, p.label, p.seq, p.seconds, p.price, r.amount, p.exact"
+	sqlite3_stmt *st = prep(s, "SELECT r.cdr_id, r.period, coalesce(r.class, ''),"
+	    " r.destination, p.kind, p.label, p.seq, p.seconds, p.price, r.amount, p.exact,"
+	    " EXISTS (SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
+	    " WHERE ic.cdr_id = r.cdr_id AND i.status = 'issued')"
 	    " FROM rating r JOIN rating_piece p ON p.cdr_id = r.cdr_id"
-	    " WHERE r.payer = ?1 AND r.period <= ?2 AND r.status = 'rated'"
-	    " AND NOT EXISTS (SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id ="
-	    " ic.invoice_id WHERE ic.cdr_id = r.cdr_id AND i.status = 'issued')"
+	    " WHERE r.payer = ?1 AND r.period = ?2 AND r.status = 'rated'"
 	    " ORDER BY r.cdr_id, p.seq", e);
 	int rc, stop = 0;
 
@@ -2071,10 +2223,168 @@ store_each_bill_piece(struct store *s, const char *payer, const char *period,
 			.label = text(st, 5), .seq = sqlite3_column_int(st, 6),
 			.seconds = sqlite3_column_int64(st, 7), .price = sqlite3_column_int64(st, 8),
 			.amount = sqlite3_column_int64(st, 9), .exact = sqlite3_column_int64(st, 10),
+			.invoiced = sqlite3_column_int(st, 11),
 		};
 		stop = fn(&p, arg);
 	}
 	return walk_end(s, st, rc, stop, "list a payer's usage", e);
+}
+
+int
+store_each_invoiced_usage(struct store *s, const char *payer, const char *period,
+    int (*fn)(const struct usage_group *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT u.period, u.class, u.destination, u.kind, u.label,"
+	    " u.price, sum(u.seconds), sum(u.count), sum(u.exact)"
+	    " FROM invoice i JOIN invoice_usage u ON u.invoice_id = i.id"
+	    " WHERE i.account = ?1 AND i.kind = 'invoice' AND i.status = 'issued'"
+	    " AND u.period = ?2 GROUP BY u.class, u.destination, u.kind, u.label, u.price"
+	    " ORDER BY u.class, u.destination, u.kind, u.label, u.price", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct usage_group g = {
+			.period = text(st, 0), .cls = text(st, 1), .destination = text(st, 2),
+			.kind = text(st, 3), .label = text(st, 4), .price = sqlite3_column_int64(st, 5),
+			.seconds = sqlite3_column_int64(st, 6), .count = sqlite3_column_int64(st, 7),
+			.exact = sqlite3_column_int64(st, 8),
+		};
+		stop = fn(&g, arg);
+	}
+	return walk_end(s, st, rc, stop, "list a period's invoiced usage", e);
+}
+
+int
+store_usage_basis(struct store *s, const char *payer, const char *period, int64_t *n,
+    struct terr *e)
+{
+	return run_sql(s, "SELECT count(DISTINCT i.id) FROM invoice i JOIN invoice_usage u"
+	    " ON u.invoice_id = i.id WHERE i.account = ?1 AND i.kind = 'invoice'"
+	    " AND i.status = 'issued' AND u.period = ?2", n, e, 2, payer, period);
+}
+
+int
+store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage_group *g,
+    int64_t basis, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO invoice_usage (invoice_id, period, class,"
+	    " destination, kind, label, price, seconds, count, exact, basis)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, invoice);
+	sqlite3_bind_text(st, 2, g->period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, g->cls, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, g->destination, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, g->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, g->label, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, g->price);
+	sqlite3_bind_int64(st, 8, g->seconds);
+	sqlite3_bind_int64(st, 9, g->count);
+	sqlite3_bind_int64(st, 10, g->exact);
+	sqlite3_bind_int64(st, 11, basis);
+	rc = sqlite3_step(st);
+	unprep(s, st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "add an invoice's usage");
+}
+
+int
+store_usage_dirty_add(struct store *s, const char *payer, const char *period,
+    struct terr *e)
+{
+	return run_sql(s, "INSERT OR IGNORE INTO usage_dirty (payer, period) VALUES (?1, ?2)",
+	    NULL, e, 2, payer, period);
+}
+
+int
+store_each_dirty_period(struct store *s, const char *payer, const char *before,
+    int (*fn)(const char *, void *), void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT period FROM usage_dirty WHERE payer = ?1"
+	    " AND period < ?2 ORDER BY period", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(text(st, 0), arg);
+	return walk_end(s, st, rc, stop, "list re-rated periods", e);
+}
+
+int
+store_usage_settle(struct store *s, const char *payer, const char *upto, struct terr *e)
+{
+	return run_sql(s, "DELETE FROM usage_dirty WHERE payer = ?1 AND period <= ?2", NULL,
+	    e, 2, payer, upto);
+}
+
+int
+store_ref_sum(struct store *s, const char *ref, money *sum, struct terr *e)
+{
+	return run_sql(s, "SELECT coalesce(sum(l.exact), 0) FROM invoice_line l JOIN invoice i"
+	    " ON i.id = l.invoice_id WHERE l.ref = ?1 AND l.ref <> '' AND i.status = 'issued'"
+	    " AND i.kind = 'invoice'", sum, e, 1, ref);
+}
+
+int
+store_lines_sum(struct store *s, const char *account, const char *period, const char *kind,
+    money *sum, struct terr *e)
+{
+	return run_sql(s, "SELECT coalesce(sum(l.exact), 0) FROM invoice i JOIN invoice_line l"
+	    " ON l.invoice_id = i.id WHERE i.account = ?1 AND i.period = ?2 AND i.kind ="
+	    " 'invoice' AND i.status = 'issued' AND l.kind = ?3", sum, e, 3, account, period,
+	    kind);
+}
+
+int
+store_each_rate_pending(struct store *s, int (*fn)(const char *, const char *, void *),
+    void *arg, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT payer, period FROM rate_pending ORDER BY 1, 2", e);
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(text(st, 0), text(st, 1), arg);
+	rc = walk_end(s, st, rc, stop, "list periods to rate again", e);
+	return rc == 0 ? exec(s, "DELETE FROM rate_pending", e) : rc;
+}
+
+int
+store_usage_reopen(struct store *s, int64_t invoice, struct terr *e)
+{
+	char a[24];
+
+	snprintf(a, sizeof a, "%lld", (long long)invoice);
+	return run_sql(s, "INSERT OR IGNORE INTO usage_dirty (payer, period) SELECT DISTINCT"
+	    " i.account, u.period FROM invoice i JOIN invoice_usage u ON u.invoice_id = i.id"
+	    " WHERE i.id = CAST(?1 AS INTEGER)", NULL, e, 1, a);
+}
+
+int
+store_usage_moved(struct store *s, int64_t invoice, struct terr *e)
+{
+	char a[24];
+	int64_t n;
+
+	snprintf(a, sizeof a, "%lld", (long long)invoice);
+	if (run_sql(s, "SELECT count(*) FROM (SELECT DISTINCT u.period, u.basis FROM"
+	    " invoice_usage u WHERE u.invoice_id = CAST(?1 AS INTEGER)) d WHERE d.basis <>"
+	    " (SELECT count(DISTINCT i.id) FROM invoice i JOIN invoice_usage o ON o.invoice_id ="
+	    " i.id WHERE i.account = (SELECT account FROM invoice WHERE id = CAST(?1 AS INTEGER))"
+	    " AND i.kind = 'invoice' AND i.status = 'issued' AND o.period = d.period)",
+	    &n, e, 1, a) != 0)
+		return -1;
+	return n > 0;
 }
 
 int
@@ -2083,6 +2393,21 @@ store_count_unrated(struct store *s, const char *payer, const char *period, int6
 {
 	return run_sql(s, "SELECT count(*) FROM rating WHERE payer = ?1 AND period = ?2"
 	    " AND status = 'unrated'", n, e, 2, payer, period);
+}
+
+/*
+ * SQLite's sum() of integers stops with "integer overflow" rather than wrap;
+ * say whose sum it was.  Returns -1.
+ */
+static int
+sum_error(struct store *s, struct terr *e, const char *account, const char *what,
+    const char *from, const char *to)
+{
+	if (strstr(sqlite3_errmsg(s->db), "integer overflow") == NULL)
+		return -1;	/* run_sql's message stands */
+	return terr_set(e, "account %s, %s %s to %s: the sum of its amounts does not fit in "
+	    "64-bit micro-units (overflow); nothing computed", account, what,
+	    from ? from : "the start", to ? to : "the end");
 }
 
 int
@@ -2101,8 +2426,10 @@ store_spend_between(struct store *s, const char *payer, int64_t from, int64_t to
 	    run_sql(s, "SELECT coalesce(sum(price), 0) FROM bundle_window WHERE payer = ?1"
 	    " AND start_ts >= CAST(?2 AS INTEGER) AND start_ts < CAST(?3 AS INTEGER)",
 	    &windows, e, 3, payer, a, b) != 0)
-		return -1;
-	*sum = calls + windows;
+		return sum_error(s, e, payer, "spend from epoch second", a, b);
+	if (money_add_checked(calls, windows, sum) != 0)
+		return terr_set(e, "account %s, spend from epoch second %s to %s: calls and "
+		    "bundles do not fit in 64-bit micro-units (overflow)", payer, a, b);
 	return 0;
 }
 
@@ -2159,10 +2486,12 @@ int
 store_ledger_sum(struct store *s, const char *account, const char *from, const char *to,
     int credits_only, money *sum, struct terr *e)
 {
-	return run_sql(s, "SELECT coalesce(sum(amount), 0) FROM ledger WHERE account = ?1"
+	if (run_sql(s, "SELECT coalesce(sum(amount), 0) FROM ledger WHERE account = ?1"
 	    " AND (?2 IS NULL OR date >= ?2) AND (?3 IS NULL OR date < ?3)"
 	    " AND (?4 IS NULL OR kind <> 'invoice')", sum, e, 4, account, from, to,
-	    credits_only ? "1" : NULL);
+	    credits_only ? "1" : NULL) != 0)
+		return sum_error(s, e, account, "ledger from", from, to);
+	return 0;
 }
 
 int
@@ -2237,7 +2566,7 @@ store_invoice_overlaps(struct store *s, int64_t invoice, struct terr *e)
 	    " + (SELECT count(*) FROM invoice_line l JOIN invoice_line o ON o.ref = l.ref AND"
 	    " o.ref <> '' AND o.invoice_id <> l.invoice_id JOIN invoice i ON i.id = o.invoice_id AND i.status ="
 	    " 'issued' AND i.kind = 'invoice' WHERE l.invoice_id = CAST(?1 AS INTEGER) AND"
-	    " l.ref <> '')", &n, e, 1, a) != 0)
+	    " l.ref <> '' AND l.kind <> 'minimum')", &n, e, 1, a) != 0)
 		return -1;
 	return n > 0;
 }

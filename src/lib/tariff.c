@@ -504,9 +504,11 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 		} else if (strcmp(k, "invoice_prefix") == 0 || strcmp(k, "credit_prefix") == 0) {
 			char **pp = k[0] == 'i' ? &t->invoice_prefix : &t->credit_prefix;
 
-			if (*v == '\0' || strlen(v) > 40 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			if (*v == '\0' || strlen(v) > TARIFF_PREFIX_MAX || strspn(v,
+			    "abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") != strlen(v))
-				ERR(&r, 1, "\"%s\": use 1 to 40 of A-Z a-z 0-9 _ . - /", v);
+				ERR(&r, 1, "\"%s\": use 1 to %d of A-Z a-z 0-9 _ . - /", v,
+				    TARIFF_PREFIX_MAX);
 			else if (*pp)
 				ERR(&r, 0, "key \"%s\" given twice", k);
 			else
@@ -530,17 +532,31 @@ parse_package(struct tariff *t, const struct tariff_pkg *p, struct tariff_errors
 		perr(err, TF_PACKAGE, 0, NULL, "no reseller");
 	if (!currency_seen)
 		perr(err, TF_PACKAGE, 0, NULL, "no currency");
+	/* The defaults are checked like explicit prefixes: a number is never cut
+	 * (TARIFF_PREFIX_MAX), so a prefix that cannot fit is refused here. */
 	if (t->reseller && t->invoice_prefix == NULL) {
 		char buf[80];
 
 		snprintf(buf, sizeof buf, "%s-", t->reseller);
-		t->invoice_prefix = dup(buf);
+		if (strlen(buf) > TARIFF_PREFIX_MAX)
+			perr(err, TF_PACKAGE, 0, NULL, "invoice_prefix: the default, reseller "
+			    "\"%s\" and a dash, is %zu characters; at most %d fit before the "
+			    "digits of an invoice number: give a shorter invoice_prefix",
+			    t->reseller, strlen(buf), TARIFF_PREFIX_MAX);
+		else
+			t->invoice_prefix = dup(buf);
 	}
 	if (t->reseller && t->credit_prefix == NULL) {
 		char buf[80];
 
 		snprintf(buf, sizeof buf, "%s-CN-", t->reseller);
-		t->credit_prefix = dup(buf);
+		if (strlen(buf) > TARIFF_PREFIX_MAX)
+			perr(err, TF_PACKAGE, 0, NULL, "credit_prefix: the default, reseller "
+			    "\"%s\" and \"-CN-\", is %zu characters; at most %d fit before the "
+			    "digits of a credit-note number: give a shorter credit_prefix",
+			    t->reseller, strlen(buf), TARIFF_PREFIX_MAX);
+		else
+			t->credit_prefix = dup(buf);
 	}
 	if (t->invoice_prefix && t->credit_prefix &&
 	    strcmp(t->invoice_prefix, t->credit_prefix) == 0)

@@ -74,3 +74,46 @@ cp -r tests/cli/invoice-cn "$T/rent2"
 echo "C1,864001234567,rent400,2026-08-01" >>"$T/rent2/rentals.csv"
 run 1 "a number rented twice, once without its +" tally-tariff validate "$T/rent2"
 contains "... is refused" "$T/err" "number \"864001234567\" rented twice"
+
+# Invoice and credit-note numbers are never cut (tally-tariff(5), invoice_prefix):
+# a prefix has at most 40 characters, the default ones too.  A 60-character
+# reseller gives a 61-character default invoice prefix ("...-") and a
+# 64-character credit prefix ("...-CN-"): both refused, naming file and field.
+long=r123456789012345678901234567890123456789012345678901234567890
+long=${long%?}	# 60 characters
+cp -r tests/cli/invoice-vn "$T/long"
+sed -i "s/^reseller,ivn\$/reseller,$long/" "$T/long/package.csv"
+run 1 "a 60-character reseller's default prefixes are refused" tally-tariff validate "$T/long"
+contains "... the invoice prefix, naming file and field" "$T/err" \
+    "package.csv: invoice_prefix: the default, reseller \"$long\" and a dash, is 61 characters; at most 40"
+contains "... the credit-note prefix, naming file and field" "$T/err" \
+    "package.csv: credit_prefix: the default, reseller \"$long\" and \"-CN-\", is 64 characters; at most 40"
+# 40 characters is the longest prefix accepted (41 is not); the numbers made
+# from it are the whole prefix and six digits: 46 characters.
+p40=INV-2026/abcdefghijklmnopqrstuvwxyz01234
+p41=${p40}5
+c40=CN-2026/abcdefghijklmnopqrstuvwxyz012345
+printf 'invoice_prefix,%s\ncredit_prefix,%s\n' "$p41" "$c40" >>"$T/long/package.csv"
+run 1 "a 41-character invoice_prefix is refused" tally-tariff validate "$T/long"
+contains "... naming the line and field" "$T/err" \
+    "package.csv:$(grep -n '^invoice_prefix' "$T/long/package.csv" | cut -d: -f1):value: \"$p41\": use 1 to 40"
+sed -i "s|^invoice_prefix,.*|invoice_prefix,$p40|" "$T/long/package.csv"
+run 0 "40-character explicit prefixes with the long reseller validate" tally-tariff validate "$T/long"
+fresh_db
+tally-tariff load "$T/long" >/dev/null
+{
+	printf '"L1","0901000001","0901234567","c","x","SIP/1-a","SIP/2-a","Dial","x","2026-11-05 10:00:00","2026-11-05 10:00:00","2026-11-05 10:02:00",120,120,"ANSWERED","DOCUMENTATION","pfx-1",""\n'
+} >"$T/long.csv"
+tally-ingest --source vn --format asterisk --tz Asia/Ho_Chi_Minh \
+	--numbering tariffs/numbering/vn.csv "$T/long.csv" >/dev/null 2>&1
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-11 >/dev/null 2>&1
+run 0 "invoices with a 40-character prefix are issued" tally-invoice issue --period 2026-11
+first=$(sqlite3 "$TALLY_DB" "SELECT number FROM invoice WHERE kind = 'invoice' ORDER BY number LIMIT 1")
+second=$(sqlite3 "$TALLY_DB" "SELECT number FROM invoice WHERE kind = 'invoice' ORDER BY number LIMIT 1 OFFSET 1")
+check "... the first number is the whole prefix and 000001" "${p40}000001" "$first"
+run 0 "void one" tally-invoice void "$first" --reason one --date 2026-12-10
+contains "... its credit note is the whole credit prefix and 000001" "$T/out" "credit note ${c40}000001 for $first"
+run 0 "a second void (a cut number would repeat and break UNIQUE)" \
+	tally-invoice void "$second" --reason two --date 2026-12-10
+contains "... gets 000002" "$T/out" "credit note ${c40}000002 for $second"

@@ -4,6 +4,7 @@
  * values worked by hand in the comments.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,4 +297,98 @@ Test(billing, a_credit_note_negates)
 	cr_expect_eq(l[0].amount, -116 * U);
 	cr_expect_eq(tot.tax, -11 * U);
 	cr_expect_eq(tot.total, -116 * U);
+}
+
+/* n holdings of 1,000,000 units of a fee of 100,000 VND: each holding is
+ * 10^11 VND, the most validation accepts, and all of them are one line. */
+static void
+big_holdings(const char *fee, const char *count, const char *proration, int n)
+{
+	char fees[256], *h = malloc((size_t)n * 64 + 64);
+	size_t len;
+
+	cr_assert_not_null(h);
+	snprintf(fees, sizeof fees, "fee,charge,count,proration\nbig,monthly,%s,%s\n",
+	    count, proration);
+	set(TF_FEES, fees);
+	set(TF_FEE_PRICES, "fee,from,price\nbig,1,100000\n");
+	set(TF_MINIMUMS, "account,kind,amount,rate,from\n");
+	set(TF_RENTALS, "account,number,fee,activated\n");
+	len = (size_t)sprintf(h, "account,fee,quantity,activated\n");
+	for (int i = 0; i < n; i++)
+		len += (size_t)sprintf(h + len, "a,%s,1000000,2026-01-01\n", fee);
+	parse(h);
+	free(h);
+}
+
+Test(billing, fee_sums_are_checked_never_wrapped)
+{
+	/* 92 holdings: 92,000,000 units x 100,000 VND = 9.2 x 10^12 VND =
+	 * 9,200,000,000,000,000,000 micro-units, below 2^63 - 1 =
+	 * 9,223,372,036,854,775,807: one exact line */
+	big_holdings("big", "graduated", "whole", 92);
+	cr_assert_eq(bill_fees(t, 0, 20261101, 20261201, &ls), 0);
+	cr_assert_eq(ls.n, 1);
+	cr_expect_eq(ls.v[0].exact, 9200000000000000000LL);
+}
+
+Test(billing, a_fee_beyond_64_bits_is_an_overflow)
+{
+	/* 93 holdings: 9.3 x 10^18 micro-units does not fit; today's code
+	 * wrapped it to a negative line */
+	big_holdings("big", "graduated", "whole", 93);
+	cr_expect_eq(bill_fees(t, 0, 20261101, 20261201, &ls), BILL_OVERFLOW);
+}
+
+Test(billing, a_volume_fee_beyond_64_bits_is_an_overflow)
+{
+	big_holdings("big", "volume", "whole", 93);
+	cr_expect_eq(bill_fees(t, 0, 20261101, 20261201, &ls), BILL_OVERFLOW);
+}
+
+Test(billing, a_prorated_fee_beyond_64_bits_is_an_overflow)
+{
+	/* one day of 93 holdings already overflows */
+	big_holdings("big", "graduated", "days", 93);
+	cr_expect_eq(bill_fees(t, 0, 20261101, 20261201, &ls), BILL_OVERFLOW);
+}
+
+Test(billing, lines_of_both_signs_add_up)
+{
+	/* A late call's correction can be negative beside positive lines of
+	 * the same rate.  0.011 + 0.011 - 0.019 CNY at 8% excluded: the exact
+	 * sum 0.003 prints as 0.00.  Floored to the fen the lines are 0.01,
+	 * 0.01, -0.02 (remainders 0.001, 0.001, 0.001), which already add up
+	 * to 0.00: nothing left to give.  (Cut toward zero they were 0.01,
+	 * 0.01, -0.01: lines adding up to 0.01 under a subtotal of 0.00.) */
+	struct bill_line l[] = { line(11000, 800, 0), line(11000, 800, 0),
+		line(-19000, 800, 0) };
+	struct bill_totals tot;
+
+	cr_assert_eq(bill_tax(l, 3, 2, &tot), 0);
+	cr_expect_eq(l[0].amount, 10000);
+	cr_expect_eq(l[1].amount, 10000);
+	cr_expect_eq(l[2].amount, -20000);
+	cr_expect_eq(l[0].amount + l[1].amount + l[2].amount, tot.subtotal);
+	cr_expect_eq(tot.subtotal, 0);
+	cr_expect_eq(tot.tax, 0);
+}
+
+Test(billing, a_negative_minimum_adjustment_is_taxed_in_proportion)
+{
+	/* tests/cli/late.expect.notes, lvn-000007: 2700 - 2700 + 20000 VND,
+	 * 10% included: tax 20000 / 11 = 1818.18 -> 1818; shares 245.43,
+	 * -245.43, 1818 floor to 245, -246, 1818 (1817), the dong left to
+	 * the largest remainder (.57, the negative line): 245, -245, 1818. */
+	struct bill_line l[] = { line(2700 * U, 1000, 1), line(-2700 * U, 1000, 1),
+		line(20000 * U, 1000, 1) };
+	struct bill_totals tot;
+
+	cr_assert_eq(bill_tax(l, 3, 0, &tot), 0);
+	cr_expect_eq(l[0].tax, 245 * U);
+	cr_expect_eq(l[1].tax, -245 * U);
+	cr_expect_eq(l[2].tax, 1818 * U);
+	cr_expect_eq(l[1].net, -2455 * U);
+	cr_expect_eq(tot.tax, 1818 * U);
+	cr_expect_eq(tot.total, 20000 * U);
 }

@@ -103,3 +103,47 @@ Test(money, display_per_currency)
 	money_display(12500000, "XYZ", 2, b);
 	cr_expect_str_eq(b, "12.50 XYZ");
 }
+
+/* Every sum of money is checked: 2^63 - 1 = 9,223,372,036,854,775,807 is the
+ * largest amount, -2^63 the smallest. */
+Test(money, checked_arithmetic_refuses_what_does_not_fit)
+{
+	money m = 7;
+
+	cr_expect_eq(money_add_checked(INT64_MAX - 1, 1, &m), 0);
+	cr_expect_eq(m, INT64_MAX);
+	m = 7;
+	cr_expect_eq(money_add_checked(INT64_MAX, 1, &m), -1);
+	cr_expect_eq(m, 7);	/* untouched */
+	cr_expect_eq(money_add_checked(INT64_MIN, -1, &m), -1);
+	cr_expect_eq(money_sub_checked(INT64_MIN + 1, 1, &m), 0);
+	cr_expect_eq(m, INT64_MIN);
+	cr_expect_eq(money_sub_checked(0, INT64_MIN, &m), -1);
+	/* 92,233 x 10^14 fits, 92,234 x 10^14 does not */
+	cr_expect_eq(money_mul_checked(100000000000000LL, 92233, &m), 0);
+	cr_expect_eq(m, 9223300000000000000LL);
+	cr_expect_eq(money_mul_checked(100000000000000LL, 92234, &m), -1);
+	cr_expect_eq(money_narrow((__int128)INT64_MAX + 1, &m), -1);
+	cr_expect_eq(money_narrow((__int128)INT64_MIN, &m), 0);
+	cr_expect_eq(m, INT64_MIN);
+}
+
+Test(money, a_128_bit_exact_amount_is_not_narrowed_unchecked)
+{
+	money m = 7;
+	/* 2^63 micro-units in sixtieths: one past the largest amount */
+	money_x60 x = ((money_x60)INT64_MAX + 1) * 60;
+
+	cr_expect_eq(money_round_checked(x, ROUND_FULL, 6, &m), -1);
+	cr_expect_eq(m, 7);
+	cr_expect_eq(money_round_checked(-x, ROUND_FULL, 6, &m), 0);	/* -2^63 fits */
+	cr_expect_eq(m, INT64_MIN);
+	cr_expect_eq(money_round_checked(x - 60, ROUND_DOWN, 6, &m), 0);
+	cr_expect_eq(m, INT64_MAX);
+	/* 9,223,372,036,854.775807 VND rounds up to whole dong:
+	 * 9,223,372,036,855 x 10^6 is beyond 2^63 - 1 */
+	cr_expect_eq(money_round_checked(x - 60, ROUND_UP, 0, &m), -1);
+	/* the same with the unchecked call where it fits: 58.333... -> 58 */
+	cr_expect_eq(money_round_checked((money_x60)500 * 1000000 * 7, ROUND_HALF_UP, 0, &m), 0);
+	cr_expect_eq(m, 58000000);
+}

@@ -255,3 +255,35 @@ Test(tariff, diff_compares_rows, .init = base, .fini = done)
 	cr_expect_eq(n, 2);	/* one row out, one in */
 	tariff_pkg_release(&b);
 }
+
+/* A number is never cut (tally-tariff(5), invoice_prefix): the default
+ * prefixes, reseller + "-" and reseller + "-CN-", are held to the 40
+ * characters of an explicit one.  A 36-character reseller gives 37 and 40:
+ * both fit; a 37-character one gives 38 and 41: the credit prefix is refused. */
+Test(tariff, default_prefixes_are_length_checked, .init = base, .fini = done)
+{
+	struct tariff_errors e;
+	struct tariff *t;
+
+	set(TF_PACKAGE, "key,value\nreseller,abcdefghijklmnopqrstuvwxyz0123456789\n"
+	    "currency,VND\n");
+	t = parse_ok();
+	cr_expect_str_eq(t->invoice_prefix, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	cr_expect_str_eq(t->credit_prefix, "abcdefghijklmnopqrstuvwxyz0123456789-CN-");
+	tariff_free(t);
+
+	set(TF_PACKAGE, "key,value\nreseller,abcdefghijklmnopqrstuvwxyz0123456789x\n"
+	    "currency,VND\n");
+	cr_expect_null(tariff_parse(&pkg, &e));
+	cr_expect_eq(e.n, 1);
+	cr_expect(has(&e, "package.csv: credit_prefix: the default, reseller "
+	    "\"abcdefghijklmnopqrstuvwxyz0123456789x\" and \"-CN-\", is 41 characters"));
+	tariff_errors_release(&e);
+
+	/* an explicit credit prefix makes it valid */
+	set(TF_PACKAGE, "key,value\nreseller,abcdefghijklmnopqrstuvwxyz0123456789x\n"
+	    "currency,VND\ncredit_prefix,CN-\n");
+	t = parse_ok();
+	cr_expect_str_eq(t->invoice_prefix, "abcdefghijklmnopqrstuvwxyz0123456789x-");
+	tariff_free(t);
+}

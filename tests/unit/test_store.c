@@ -163,8 +163,12 @@ Test(store, counts_must_reconcile, .init = fresh, .fini = cleanup)
 	store_close(s);
 }
 
+/* What schema 7 added (late calls, old Asterisk keys), dropped to make an
+ * older store. */
+#define DROP_V7 "DROP TABLE invoice_usage; DROP TABLE usage_dirty; DROP TABLE rate_pending;" \
+	" DROP TABLE legacy_key_source; "
 /* What schema 4 added (invoices and the ledger), dropped to make an older store. */
-#define DROP_V4 "DROP TABLE invoice_cdr; DROP TABLE invoice_line; DROP TABLE invoice_tax; DROP TABLE ledger;" \
+#define DROP_V4 DROP_V7 "DROP TABLE invoice_cdr; DROP TABLE invoice_line; DROP TABLE invoice_tax; DROP TABLE ledger;" \
 	" DROP TABLE invoice; DROP TABLE sequence; DROP TABLE generation; "
 
 Test(store, version_3_store_is_upgraded_with_invoice_tables, .init = fresh, .fini = cleanup)
@@ -192,7 +196,7 @@ Test(store, version_4_store_gains_the_frozen_call_columns, .init = fresh, .fini 
 
 	cr_assert_not_null(s);
 	store_close(s);
-	raw_sql("ALTER TABLE invoice_cdr DROP COLUMN seconds; ALTER TABLE invoice_cdr DROP COLUMN"
+	raw_sql(DROP_V7 "ALTER TABLE invoice_cdr DROP COLUMN seconds; ALTER TABLE invoice_cdr DROP COLUMN"
 	    " billed_seconds; ALTER TABLE invoice_cdr DROP COLUMN amount; ALTER TABLE invoice_cdr"
 	    " DROP COLUMN destination; ALTER TABLE invoice_cdr DROP COLUMN class;"
 	    " PRAGMA user_version = 4");
@@ -214,10 +218,11 @@ Test(store, version_5_store_loses_the_unused_account_index, .init = fresh, .fini
 	cr_assert_not_null(s);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'cdr_account_start'"), 0);
-	raw_sql("CREATE INDEX cdr_account_start ON cdr(account, start_ts); PRAGMA user_version = 5");
+	raw_sql(DROP_V7 "CREATE INDEX cdr_account_start ON cdr(account, start_ts);"
+	    " PRAGMA user_version = 5");
 	s = store_open(path, STORE_CREATE, &e);
 	cr_assert_not_null(s, "%s", e.msg);
-	cr_expect_eq(store_schema_version(s), 6);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
 	store_close(s);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name = 'cdr_account_start'"), 0);
 }
@@ -273,4 +278,61 @@ Test(store, version_2_store_is_upgraded_keeping_its_ratings, .init = fresh, .fin
 	    " amount = 500000000"), 1);
 	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN"
 	    " ('bundle_window', 'bundle_horizon')"), 2);
+}
+
+/* Schema 7: what invoices charged of each period, by group; the periods to
+ * settle; the Asterisk sources whose legs have keys of the old forms. */
+Test(store, version_6_store_gains_the_late_call_tables, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+	struct cdr c = sample_cdr("k1");
+	int64_t b;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "ast", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_assert_eq(store_cdr_add(s, "ast", b, 1, &c, &e), 1);
+	cr_assert_eq(store_batch_add(s, "fs", "freeswitch", "g", "i", 10, &b, &e), 0);
+	cr_assert_eq(store_commit(s, &e), 0);
+	store_close(s);
+	raw_sql(DROP_V7 "PRAGMA user_version = 6");
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema WHERE name IN ('invoice_usage',"
+	    " 'usage_dirty', 'rate_pending', 'legacy_key_source')"), 4);
+	/* only the Asterisk source can hold keys of the old forms */
+	cr_expect_eq(count("SELECT count(*) FROM legacy_key_source WHERE source = 'ast'"), 1);
+	cr_expect_eq(count("SELECT count(*) FROM legacy_key_source"), 1);
+}
+
+/* A leg stored under its key of before schema 7 is a duplicate of it. */
+Test(store, a_leg_under_its_old_key_is_a_duplicate, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+	struct cdr old = sample_cdr("uid-1/0"), now = sample_cdr("SIP/1-a|SIP/2-b|...");
+	int64_t b;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "ast", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_assert_eq(store_cdr_add(s, "ast", b, 1, &old, &e), 1);
+	cr_assert_eq(store_commit(s, &e), 0);
+	store_close(s);
+	raw_sql(DROP_V7 "PRAGMA user_version = 6");
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	now.legacy_key = "uid-1/0";
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "ast", "asterisk", "f2", "h2", 10, &b, &e), 0);
+	cr_expect_eq(store_cdr_add(s, "ast", b, 1, &now, &e), 0, "stored twice");
+	now.legacy_key = "uid-2/0";
+	cr_expect_eq(store_cdr_add(s, "ast", b, 2, &now, &e), 1, "a new leg is stored");
+	cr_assert_eq(store_commit(s, &e), 0);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM cdr"), 2);
+	cr_expect_eq(count("SELECT count(*) FROM duplicate WHERE record_key = 'uid-1/0'"), 1);
 }

@@ -3,8 +3,10 @@
 # run finds nothing new; a held lock and a missing folder stop it clearly.
 . tests/cli/lib.sh
 
-mkdir -p "$T/drop/ast" "$T/drop/fs"
+mkdir -p "$T/drop/ast" "$T/drop/fs" "$T/drop/mix"
 cp samples/asterisk/*.csv "$T/drop/ast/"
+# a source declared to mix Asterisk layouts (18 and 17 columns in one file)
+cp samples/bad/asterisk-mixed-layouts.csv "$T/drop/mix/"
 cp samples/freeswitch/Master.csv "$T/drop/fs/"
 cat >"$T/nightly.conf" <<CONF
 TALLY_DB=$TALLY_DB
@@ -15,15 +17,16 @@ DROPS="
 # source format zone numbering folder
 hcm-ast asterisk Asia/Ho_Chi_Minh $PWD/tariffs/numbering/vn.csv $T/drop/ast
 sh-fs freeswitch Asia/Shanghai $PWD/tariffs/numbering/cn.csv $T/drop/fs
+mix asterisk+mixed Asia/Ho_Chi_Minh $PWD/tariffs/numbering/vn.csv $T/drop/mix
 "
 CONF
 tally-tariff load tariffs/vn-hotline >/dev/null
 tally-tariff load tariffs/cn-400 >/dev/null
-lines=$(cat "$T"/drop/ast/*.csv "$T"/drop/fs/*.csv | wc -l)
+lines=$(cat "$T"/drop/ast/*.csv "$T"/drop/fs/*.csv "$T"/drop/mix/*.csv | wc -l)
 
 run 0 "the first run on the billing day" scripts/nightly -c "$T/nightly.conf" -d 2026-12-01
-contains "... ingests the four files, every line a CDR" "$T/out" \
-	"ingested 4 new files: $lines CDRs, 0 rejected lines"
+contains "... ingests the five files, every line a CDR (the mixed source's too)" "$T/out" \
+	"ingested 5 new files: $lines CDRs, 0 rejected lines"
 issued=$(tally-invoice list --period 2026-11 | grep -c ' issued ')
 contains "... issues November" "$T/out" "issued $issued invoices"
 check "... one PDF per issued invoice" "$issued" "$(ls "$T/export/pdf" | grep -c '\.pdf$')"

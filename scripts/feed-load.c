@@ -86,16 +86,19 @@ post(int fd, long k)
 {
 	char body[512], req[1024], resp[1024];
 	int bl, rl;
-	long sec = k % 86400;
+	long sec = k % 86400, day = 1 + k / 86400 % 28;
+	/* answered at once, a minute long: duration and billsec agree with
+	 * the times, as tally-cdr(5) asks */
+	long esec = (sec + 60) % 86400, eday = day + (sec + 60) / 86400;
 	ssize_t got = 0, n;
 
 	bl = snprintf(body, sizeof body, "\"load%03ld\",\"0901000001\",\"0281234567\",\"c\",\"x\","
 	    "\"SIP/1-%ld\",\"SIP/2-%ld\",\"Dial\",\"x\",\"2026-11-%02ld %02ld:%02ld:%02ld\","
-	    "\"2026-11-%02ld %02ld:%02ld:%02ld\",\"2026-11-%02ld %02ld:%02ld:%02ld\",0,0,"
+	    "\"2026-11-%02ld %02ld:%02ld:%02ld\",\"2026-11-%02ld %02ld:%02ld:%02ld\",60,60,"
 	    "\"ANSWERED\",\"DOCUMENTATION\",\"load-%ld\",\"\"\n", k % 500, k, k,
-	    1 + k / 86400 % 28, sec / 3600, sec / 60 % 60, sec % 60,
-	    1 + k / 86400 % 28, sec / 3600, sec / 60 % 60, sec % 60,
-	    1 + k / 86400 % 28, sec / 3600, sec / 60 % 60, sec % 60, k);
+	    day, sec / 3600, sec / 60 % 60, sec % 60,
+	    day, sec / 3600, sec / 60 % 60, sec % 60,
+	    eday, esec / 3600, esec / 60 % 60, esec % 60, k);
 	rl = snprintf(req, sizeof req, "POST /cdr/csv?format=asterisk HTTP/1.1\r\n"
 	    "Host: 127.0.0.1\r\nAuthorization: Basic %s\r\nContent-Type: text/csv\r\n"
 	    "Content-Length: %d\r\n\r\n%s", auth, bl, body);

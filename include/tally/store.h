@@ -392,6 +392,17 @@ int store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage
 /* Has an invoice that charges some of the same periods been issued since
  * this draft was closed (a basis moved)?  1, 0, -1. */
 int store_usage_moved(struct store *s, int64_t invoice, struct terr *e);
+/* The tariff version of the first issued invoice that charged some of a
+ * payer's period (its own, or a later one's prior-period usage); 0 none. */
+int store_period_version(struct store *s, const char *payer, const char *period,
+    int64_t *version, struct terr *e);
+/* What a payer's period's ratings add up to: to tell whether re-rating it
+ * changed anything. */
+struct group_summary {
+	int64_t cdrs, rated, amount, billed_seconds;
+};
+int store_group_summary(struct store *s, const char *payer, const char *period,
+    struct group_summary *out, struct terr *e);
 /* Mark a payer's period as rated since it was last settled. */
 int store_usage_dirty_add(struct store *s, const char *payer, const char *period,
     struct terr *e);
@@ -408,8 +419,9 @@ int store_each_rate_pending(struct store *s, int (*fn)(const char *, const char 
     void *arg, struct terr *e);
 /* Mark again the periods a voided invoice charged usage of. */
 int store_usage_reopen(struct store *s, int64_t invoice, struct terr *e);
-/* The exact sum of issued invoices' lines with this ref. */
-int store_ref_sum(struct store *s, const char *ref, money *sum, struct terr *e);
+/* The exact sum of the lines with this ref on an account's issued invoices. */
+int store_ref_sum(struct store *s, const char *account, const char *ref, money *sum,
+    struct terr *e);
 /* The exact sum of the lines of one kind ("bundle") on the issued invoices
  * of an account's period. */
 int store_lines_sum(struct store *s, const char *account, const char *period,

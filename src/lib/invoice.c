@@ -273,14 +273,23 @@ counted_kind(const char *kind)
 	return strcmp(kind, "message") == 0 || strcmp(kind, "connection") == 0;
 }
 
-/* Does a group charge anything?  Of the period closed, every group is
- * shown (test minutes at 0 too); of an earlier one, only what changed. */
+/* Is a group a line?  Of the period closed, every group (test minutes at
+ * 0 too); of an earlier one, only what changed in minutes or money (a
+ * piece split in two is no news to the customer). */
 static int
-ugroup_charges(const struct ugroup *g, int prior)
+ugroup_shown(const struct ugroup *g, int prior)
 {
-	if (!prior)
-		return g->count != 0;
-	return g->seconds != 0 || g->exact != 0 || (counted_kind(g->kind) && g->count != 0);
+	if (g->seconds != 0 || g->exact != 0 || (counted_kind(g->kind) && g->count != 0))
+		return 1;
+	return !prior && g->count != 0;
+}
+
+/* Does the invoice keep a group (so that what invoices keep adds up to
+ * the period as rated)? */
+static int
+ugroup_kept(const struct ugroup *g)
+{
+	return g->seconds != 0 || g->exact != 0 || g->count != 0;
 }
 
 /* Minutes to two decimals, half away from zero: "12.50", "-3.00". */
@@ -304,8 +313,9 @@ usage_lines(struct usage *u, int tax_rate, int tax_included, struct bill_lines *
 		if (pu->ng > 1)
 			qsort(pu->g, (size_t)pu->ng, sizeof *pu->g, by_ugroup);
 		if (prior && pu->late > 0)
-			snprintf(pre, sizeof pre, "prior period %s, re-rated with %lld late call%s: ",
-			    pu->period, (long long)pu->late, pu->late == 1 ? "" : "s");
+			snprintf(pre, sizeof pre, "prior period %s, re-rated with %lld call%s "
+			    "not invoiced before: ", pu->period, (long long)pu->late,
+			    pu->late == 1 ? "" : "s");
 		else if (prior)
 			snprintf(pre, sizeof pre, "prior period %s, re-rated: ", pu->period);
 		for (int i = 0; i < pu->ng; i++) {
@@ -313,7 +323,7 @@ usage_lines(struct usage *u, int tax_rate, int tax_included, struct bill_lines *
 			struct bill_line *l;
 			char what[96], text[512];
 
-			if (!ugroup_charges(g, prior))
+			if (!ugroup_shown(g, prior))
 				continue;
 			if ((l = bill_add(out, prior ? BL_PRIOR : BL_USAGE)) == NULL)
 				return terr_set(u->e, "out of memory");
@@ -345,25 +355,34 @@ usage_lines(struct usage *u, int tax_rate, int tax_included, struct bill_lines *
 	return 0;
 }
 
-/* Keep with the invoice what it charges of each period's usage. */
+/* Keep with the invoice what it charges of each period's usage.  A
+ * period it settles with nothing to charge gets an empty row all the same:
+ * the draft must still be refused if another invoice settles that period
+ * before it is issued (store_usage_moved), its minimum too. */
 static int
 usage_keep(struct store *s, const struct usage *u, int64_t invoice, struct terr *e)
 {
 	for (int k = 0; k < u->np; k++) {
 		const struct pusage *pu = &u->p[k];
-		int prior = strcmp(pu->period, u->period) < 0;
+		struct usage_group row = { .period = pu->period, .cls = "", .destination = "",
+			.kind = "", .label = "" };
+		int kept = 0;
 
 		for (int i = 0; i < pu->ng; i++) {
 			const struct ugroup *g = &pu->g[i];
-			struct usage_group row = { .period = pu->period, .cls = g->cls,
+
+			if (!ugroup_kept(g))
+				continue;
+			row = (struct usage_group){ .period = pu->period, .cls = g->cls,
 				.destination = g->dest, .kind = g->kind, .label = g->label,
 				.price = g->price, .exact = g->exact, .seconds = g->seconds,
 				.count = g->count };
-
-			if (ugroup_charges(g, prior) &&
-			    store_invoice_add_usage(s, invoice, &row, pu->basis, e) != 0)
+			if (store_invoice_add_usage(s, invoice, &row, pu->basis, e) != 0)
 				return -1;
+			kept++;
 		}
+		if (!kept && store_invoice_add_usage(s, invoice, &row, pu->basis, e) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -424,148 +443,139 @@ minimum_line(struct closing *c, money exact, const char *ref, struct bill_lines 
 	return l;
 }
 
-/* The annual true-up of contract year [ys, ye): the minimum less what was
- * spent in it, as rated now; `charged` of it is on issued invoices. */
+/*
+ * A period's monthly true-up, settled: the minimum in force on its first
+ * day less its usage as rated now and the bundle windows charged for it,
+ * when positive, less what issued invoices already charged of it.  For the
+ * period closed (`windows_here`: the bundle lines of this invoice) that is
+ * its true-up; for an earlier one re-rated since (a late call), the
+ * correction.  One line when it is not 0.
+ */
 static int
-annual_owed(struct closing *c, int32_t ys, int32_t ye, money amount, money *owed)
+monthly_line(struct closing *c, const char *period, money now, money windows_here,
+    struct bill_lines *out)
 {
-	struct tz *z = c->t->accounts[c->a].tz;
-	money spent;
+	const struct taccount *acct = &c->t->accounts[c->a];
+	int32_t first = local_date(acct->tz, rate_period_start(acct, period, 0));
+	int prior = strcmp(period, c->period) < 0;
+	money amount, windows, charged, owed, diff;
+	char ref[96], buf[32], left[32];
+	struct bill_line *l;
 
-	if (store_spend_between(c->s, c->t->accounts[c->a].id, local_midnight(z, ys),
-	    local_midnight(z, ye), &spent, c->e) != 0)
+	if (!bill_monthly_minimum(c->t, c->a, first, &amount))
+		return 0;
+	snprintf(ref, sizeof ref, "monthly-minimum:%s:%s", acct->id, period);
+	if (store_lines_sum(c->s, acct->id, period, "bundle", &windows, c->e) != 0 ||
+	    store_ref_sum(c->s, acct->id, ref, &charged, c->e) != 0)
 		return -1;
-	if (amount <= spent)
-		*owed = 0;
-	else if (money_sub_checked(amount, spent, owed) != 0)
-		return terr_set(c->e, "account %s, period %s: the annual minimum's true-up does "
-		    "not fit in 64-bit micro-units (overflow)", c->t->accounts[c->a].id, c->period);
+	if (money_add_checked(windows, windows_here, &windows) != 0 ||
+	    money_sub_checked(amount, now, &owed) != 0 ||
+	    money_sub_checked(owed, windows, &owed) != 0 ||
+	    money_sub_checked(owed < 0 ? 0 : owed, charged, &diff) != 0)
+		return terr_set(c->e, "account %s, period %s: the true-up of %s does not fit in "
+		    "64-bit micro-units (overflow)", acct->id, c->period, period);
+	if (owed < 0)
+		owed = 0;
+	if (diff == 0)
+		return 0;
+	if ((l = minimum_line(c, diff, ref, out)) == NULL)
+		return -1;
+	money_format(amount, c->t->currency_decimals, buf);
+	money_format(owed, c->t->currency_decimals, left);
+	if (!prior && charged == 0)
+		snprintf(l->description, sizeof l->description, "Monthly minimum spend %s: "
+		    "true-up", buf);
+	else
+		snprintf(l->description, sizeof l->description, "%s%s%s: Monthly minimum spend "
+		    "%s: true-up now %s", prior ? "prior period " : "", prior ? period : "",
+		    prior ? ", re-rated" : "re-rated", buf, left);
 	return 0;
 }
 
 /*
- * The minimums of the earlier periods that were re-rated (late calls): a
- * monthly true-up already invoiced becomes the minimum less the period's
- * usage as rated now (and the bundle windows its invoice charged); a
- * contract year's annual true-up, the minimum less the year's spend as
- * rated now.  The difference from what was charged is one line each.
+ * The annual true-up of contract year [ys, ye), settled the same way: the
+ * minimum in force on its last day less the year's spend as rated now, when
+ * positive, less what was charged of it.  Charged on the invoice of the
+ * period holding its last day; corrected by a later one when a late call
+ * falls in it.
  */
 static int
-prior_minimum_lines(struct closing *c, const struct usage *u, struct bill_lines *out)
+annual_line(struct closing *c, int32_t ys, int32_t ye, money amount, struct bill_lines *out)
 {
-	const struct taccount *acct = &c->t->accounts[c->a];
-	int d = c->t->currency_decimals;
-	int32_t done_year = 0;
+	struct tz *z = c->t->accounts[c->a].tz;
+	const char *id = c->t->accounts[c->a].id;
+	money spent, charged, owed, diff;
+	char ref[96], buf[32], left[32], d1[11], d2[11];
+	struct bill_line *l;
 
-	for (int k = 0; k < u->np; k++) {
-		const struct pusage *pu = &u->p[k];
-		int32_t first = local_date(acct->tz, rate_period_start(acct, pu->period, 0));
-		int32_t ys, ye;
-		money amount, windows, charged, owed;
-		char ref[96], buf[32], now[32], d1[11], d2[11];
-		int64_t id;
-		int rc;
-
-		if (strcmp(pu->period, u->period) >= 0)
-			continue;
-		/* a period never invoiced has no true-up to correct */
-		if ((rc = store_invoice_issued_for(c->s, acct->id, pu->period, &id, c->e)) < 0)
-			return -1;
-		if (rc > 0 && bill_monthly_minimum(c->t, c->a, first, &amount)) {
-			snprintf(ref, sizeof ref, "monthly-minimum:%s", pu->period);
-			if (store_lines_sum(c->s, acct->id, pu->period, "bundle", &windows, c->e) != 0 ||
-			    store_ref_sum(c->s, ref, &charged, c->e) != 0)
-				return -1;
-			money diff;
-
-			if (money_sub_checked(amount, pu->now, &owed) != 0 ||
-			    money_sub_checked(owed, windows, &owed) != 0 ||
-			    money_sub_checked(owed < 0 ? 0 : owed, charged, &diff) != 0)
-				return terr_set(c->e, "account %s, period %s: the true-up of %s does "
-				    "not fit in 64-bit micro-units (overflow)", acct->id, c->period,
-				    pu->period);
-			if (owed < 0)
-				owed = 0;
-			if (diff != 0) {
-				struct bill_line *l = minimum_line(c, diff, ref, out);
-
-				if (l == NULL)
-					return -1;
-				money_format(amount, d, buf);
-				money_format(owed, d, now);
-				snprintf(l->description, sizeof l->description, "prior period %s, "
-				    "re-rated: Monthly minimum spend %s: true-up now %s", pu->period,
-				    buf, now);
-			}
-		}
-		/* the contract year holding the period, if its true-up was charged */
-		if (!bill_annual_minimum(c->t, c->a, first, bill_date_add_months(first, 12), &ys,
-		    &ye, &amount) || ys > first || ys == done_year)
-			continue;
-		done_year = ys;
-		bill_date_text(ys, d1);
-		snprintf(ref, sizeof ref, "annual-minimum:%s", d1);
-		if (store_ref_sum(c->s, ref, &charged, c->e) != 0)
-			return -1;
-		if (charged == 0)
-			continue;	/* not trued up yet, or nothing was owed */
-		if (annual_owed(c, ys, ye, amount, &owed) != 0)
-			return -1;
-		if (owed != charged) {
-			/* both are in [0, the minimum]: no overflow */
-			struct bill_line *l = minimum_line(c, owed - charged, ref, out);
-
-			if (l == NULL)
-				return -1;
-			bill_date_text(bill_date_add_days(ye, -1), d2);
-			money_format(amount, d, buf);
-			money_format(owed, d, now);
-			snprintf(l->description, sizeof l->description, "Annual minimum spend %s, "
-			    "contract year %s to %s, re-rated: true-up now %s", buf, d1, d2, now);
-		}
-	}
+	bill_date_text(ys, d1);
+	bill_date_text(bill_date_add_days(ye, -1), d2);
+	snprintf(ref, sizeof ref, "annual-minimum:%s:%s", id, d1);
+	if (store_spend_between(c->s, id, local_midnight(z, ys), local_midnight(z, ye), &spent,
+	    c->e) != 0 || store_ref_sum(c->s, id, ref, &charged, c->e) != 0)
+		return -1;
+	if (money_sub_checked(amount, spent, &owed) != 0 ||
+	    money_sub_checked(owed < 0 ? 0 : owed, charged, &diff) != 0)
+		return terr_set(c->e, "account %s, period %s: the annual true-up does not fit in "
+		    "64-bit micro-units (overflow)", id, c->period);
+	if (owed < 0)
+		owed = 0;
+	if (diff == 0)
+		return 0;
+	if ((l = minimum_line(c, diff, ref, out)) == NULL)
+		return -1;
+	money_format(amount, c->t->currency_decimals, buf);
+	money_format(owed, c->t->currency_decimals, left);
+	if (charged == 0)
+		snprintf(l->description, sizeof l->description, "Annual minimum spend %s, "
+		    "contract year %s to %s: true-up", buf, d1, d2);
+	else
+		snprintf(l->description, sizeof l->description, "Annual minimum spend %s, "
+		    "contract year %s to %s, re-rated: true-up now %s", buf, d1, d2, left);
 	return 0;
 }
 
+/*
+ * The minimums (tally-invoice(1), MINIMUM SPEND): the period's own, then
+ * the corrections of the earlier periods re-rated since they were invoiced
+ * (LATE CALLS).  What counts toward a monthly minimum is the period's usage
+ * as rated now, whatever invoice charges it, and its bundle windows.
+ */
 static int
-minimum_lines(struct closing *c, int32_t first, int32_t end, struct bill_lines *out)
+minimum_lines(struct closing *c, const struct usage *u, int32_t first, int32_t end,
+    struct bill_lines *out)
 {
-	const struct tariff *t = c->t;
-	int d = t->currency_decimals;
-	money amount, counted = 0, owed;
-	int32_t ys, ye;
-	char buf[32], d1[11], d2[11], ref[96];
+	const struct taccount *acct = &c->t->accounts[c->a];
+	money amount, windows = 0;
+	int32_t ys, ye, done_year = 0;
 
 	for (int i = 0; i < out->n; i++)
-		if ((out->v[i].kind == BL_USAGE || out->v[i].kind == BL_BUNDLE) &&
-		    money_add_checked(counted, out->v[i].exact, &counted) != 0)
-			return terr_set(c->e, "%s %s: the usage counted toward the minimum "
-			    "overflows", t->accounts[c->a].id, c->period);
-	if (bill_monthly_minimum(t, c->a, first, &amount) && amount > counted) {
-		struct bill_line *l;
-
-		snprintf(ref, sizeof ref, "monthly-minimum:%s", c->period);
-		if ((l = minimum_line(c, amount - counted, ref, out)) == NULL)
+		if (out->v[i].kind == BL_BUNDLE &&
+		    money_add_checked(windows, out->v[i].exact, &windows) != 0)
+			return terr_set(c->e, "account %s, period %s: the bundle windows do not "
+			    "fit in 64-bit micro-units (overflow)", acct->id, c->period);
+	/* the period closed is the last of u->p */
+	if (monthly_line(c, c->period, u->p[u->np - 1].now, windows, out) != 0)
+		return -1;
+	if (bill_annual_minimum(c->t, c->a, first, end, &ys, &ye, &amount)) {
+		if (annual_line(c, ys, ye, amount, out) != 0)
 			return -1;
-		money_format(amount, d, buf);
-		snprintf(l->description, sizeof l->description, "Monthly minimum spend %s: "
-		    "true-up", buf);
+		done_year = ys;
 	}
-	if (bill_annual_minimum(t, c->a, first, end, &ys, &ye, &amount)) {
-		if (annual_owed(c, ys, ye, amount, &owed) != 0)
-			return -1;
-		if (owed > 0) {
-			struct bill_line *l;
+	for (int k = 0; k < u->np - 1; k++) {
+		const struct pusage *pu = &u->p[k];
+		int32_t pf = local_date(acct->tz, rate_period_start(acct, pu->period, 0));
 
-			bill_date_text(ys, d1);
-			snprintf(ref, sizeof ref, "annual-minimum:%s", d1);
-			if ((l = minimum_line(c, owed, ref, out)) == NULL)
-				return -1;
-			money_format(amount, d, buf);
-			bill_date_text(bill_date_add_days(ye, -1), d2);
-			snprintf(l->description, sizeof l->description, "Annual minimum spend %s, "
-			    "contract year %s to %s: true-up", buf, d1, d2);
-		}
+		if (monthly_line(c, pu->period, pu->now, 0, out) != 0)
+			return -1;
+		/* the contract year holding the period, when it ended before this
+		 * one: its true-up is settled again */
+		if (!bill_annual_minimum(c->t, c->a, pf, bill_date_add_months(pf, 12), &ys, &ye,
+		    &amount) || ys > pf || ys == done_year || ye > first)
+			continue;
+		done_year = ys;
+		if (annual_line(c, ys, ye, amount, out) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -650,8 +660,7 @@ close_account(struct store *s, const struct tariff *t, int64_t version, int a,
 			memmove(&lines.v[i], &lines.v[i + 1], (size_t)(lines.n-- - i - 1) *
 			    sizeof *lines.v), i--;
 	}
-	if (minimum_lines(&c, first, end, &lines) != 0 ||
-	    prior_minimum_lines(&c, &u, &lines) != 0)
+	if (minimum_lines(&c, &u, first, end, &lines) != 0)
 		goto out;
 	if (lines.n == 0) {
 		rc = 0;

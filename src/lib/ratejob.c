@@ -117,6 +117,9 @@ rate_period(const struct taccount *a, int64_t t, char out[8])
 struct group {
 	char *payer;
 	char period[8];
+	/* the group's ratings before the run, to tell whether it changed */
+	struct group_summary was;
+	int rated;		/* rated in this run */
 };
 
 /* Groups already listed, by hash (open addressing, a power of two). */
@@ -143,6 +146,8 @@ struct job {
 	const char *through;	/* ... at least; NULL: the last rated period */
 	int new_windows;	/* a payer's windows are worked out the first time */
 	int pending;		/* periods left by a migration are rated again */
+	struct { int64_t version; struct tariff *t; } *old;	/* versions loaded */
+	int nold;
 	struct bpayer *bp;	/* sorted by id */
 	int nbp;
 	struct rate_summary *sum;
@@ -225,6 +230,7 @@ add_group(struct job *j, const char *payer, const char *period)
 		j->groups = g;
 		j->cap = cap;
 	}
+	memset(&j->groups[j->ngroups], 0, sizeof *j->groups);
 	if ((j->groups[j->ngroups].payer = strdup(payer)) == NULL)
 		return terr_set(j->e, "out of memory");
 	tally_strlcpy(j->groups[j->ngroups].period, period, 8);
@@ -441,6 +447,90 @@ has_volume(const struct tariff *t)
 	return 0;
 }
 
+/* A tariff version other than the current one, loaded once per run. */
+static const struct tariff *
+old_version(struct job *j, int64_t version)
+{
+	struct tariff *t;
+	void *v;
+
+	for (int i = 0; i < j->nold; i++)
+		if (j->old[i].version == version)
+			return j->old[i].t;
+	if ((t = tariff_load_version(j->s, version, j->e)) == NULL)
+		return NULL;
+	if ((v = realloc(j->old, (size_t)(j->nold + 1) * sizeof *j->old)) == NULL) {
+		tariff_free(t);
+		terr_set(j->e, "out of memory");
+		return NULL;
+	}
+	j->old = v;
+	j->old[j->nold].version = version;
+	j->old[j->nold].t = t;
+	j->nold++;
+	return t;
+}
+
+/* Can version o rate account a of version t's period in t's place: the
+ * same classes in the same order (bundle windows are worked out with t),
+ * and the account in the same zone with the same billing day (the period
+ * is t's)? */
+static int
+interchangeable(const struct tariff *o, int oa, const struct tariff *t, int a)
+{
+	if (o->nclasses != t->nclasses ||
+	    strcmp(o->accounts[oa].tzname, t->accounts[a].tzname) != 0 ||
+	    o->accounts[oa].billing_day != t->accounts[a].billing_day)
+		return 0;
+	for (int i = 0; i < t->nclasses; i++)
+		if (strcmp(o->classes[i].name, t->classes[i].name) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The tariff a payer's period is rated with.  Once an issued invoice has
+ * charged some of a period, the period keeps that invoice's version: a late
+ * call is rated with the prices its period was invoiced at, and a new
+ * version never re-prices invoiced calls (tally-invoice(1), LATE CALLS).
+ * Otherwise, and when that version cannot stand in (another zone, billing
+ * day or classes), the current one.
+ */
+static int
+period_tariff(struct job *j, const char *payer, const char *period, int ti,
+    const struct tariff **t, int *a, int64_t *version)
+{
+	const struct tariff *o;
+	int64_t v;
+	int oa;
+
+	*t = j->ts.t[ti];
+	*version = j->ts.version[ti];
+	if (store_period_version(j->s, payer, period, &v, j->e) != 0)
+		return -1;
+	if (v == 0 || v == *version)
+		return 0;
+	if ((o = old_version(j, v)) == NULL)
+		return -1;
+	if ((oa = tariff_account(o, payer)) < 0 || !interchangeable(o, oa, *t, *a))
+		return 0;
+	*t = o;
+	*a = oa;
+	*version = v;
+	return 0;
+}
+
+/* The group of the run's list (sorted by then), or NULL. */
+static struct group *
+find_group(struct job *j, const char *payer, const char *period)
+{
+	struct group key = { .payer = (char *)payer };
+
+	tally_strlcpy(key.period, period, sizeof key.period);
+	return j->ngroups ? bsearch(&key, j->groups, (size_t)j->ngroups, sizeof key,
+	    by_group) : NULL;
+}
+
 /* Rate one group's CDRs (in rating order) and store the results. */
 static int
 rate_group(struct job *j, const char *payer, const char *period, struct members *ms,
@@ -451,8 +541,13 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 	struct rate_result res;
 	int a = -1, ti = tariff_set_find(&j->ts, payer, &a), rc = -1;
 	const struct tariff *t = ti >= 0 ? j->ts.t[ti] : NULL;
-	int64_t test_before = 0;
+	int64_t test_before = 0, version = 0;
+	struct group_summary now = { 0 };
+	struct group *g;
+	int changed = 1;
 
+	if (t && period_tariff(j, payer, period, ti, &t, &a, &version) != 0)
+		goto out;
 	/* test minutes carry over from earlier periods (already re-rated in
 	 * this run: groups come in payer, period order) */
 	if (t && t->plans[t->accounts[a].plan].test_seconds > 0 &&
@@ -497,9 +592,14 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 		} else {
 			rate_payer(&(struct tariff){ 0 }, &ms->m[i].c, &res);
 		}
-		if (store_rating_put(j->s, ms->m[i].id, t ? j->ts.version[ti] : 0, payer,
+		if (store_rating_put(j->s, ms->m[i].id, version, payer,
 		    period, cls, &res, j->e) != 0)
 			goto out;
+		now.cdrs++;
+		now.amount += res.amount;	/* one call's: bounded, RATE_MAX_SECONDS */
+		now.billed_seconds += res.billed_seconds;
+		if (res.status == RS_RATED)
+			now.rated++;
 		j->sum->cdrs++;
 		if (res.status == RS_RATED)
 			j->sum->rated++;
@@ -508,8 +608,14 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 		else
 			j->sum->unrated++;
 	}
-	/* its next invoice charges what changed since it was last invoiced */
-	if (t && store_usage_dirty_add(j->s, payer, period, j->e) != 0)
+	/* its next invoice charges what changed since it was last invoiced:
+	 * only when it changed (a run that moves the bundle horizon re-rates
+	 * every period of a subscriber, mostly to the same figures) */
+	if ((g = find_group(j, payer, period)) != NULL) {
+		g->rated = 1;
+		changed = memcmp(&now, &g->was, sizeof now) != 0;
+	}
+	if (t && changed && store_usage_dirty_add(j->s, payer, period, j->e) != 0)
 		goto out;
 	j->sum->groups++;
 	rc = 0;
@@ -890,13 +996,20 @@ rate_job(struct store *s, const char *period, const char *account, const char *t
 	for (int i = 0; i < j.ngroups; i++) {
 		if (i > 0 && by_group(&j.groups[i - 1], &j.groups[i]) == 0)
 			continue;
-		if (store_work_add_group(s, j.groups[i].payer, j.groups[i].period, e) != 0)
+		if (store_work_add_group(s, j.groups[i].payer, j.groups[i].period, e) != 0 ||
+		    store_group_summary(s, j.groups[i].payer, j.groups[i].period,
+		    &j.groups[i].was, e) != 0)
 			goto fail;
 	}
 	if (store_work_clear_pieces(s, e) != 0)
 		goto fail;
 	if (rate_work(&j) != 0)
 		goto fail;
+	/* a group all of whose CDRs went to another payer or period changed */
+	for (int i = 0; i < j.ngroups; i++)
+		if (!j.groups[i].rated && j.groups[i].was.cdrs > 0 &&
+		    store_usage_dirty_add(s, j.groups[i].payer, j.groups[i].period, e) != 0)
+			goto fail;
 	/* drafts closed before this run may no longer be what would be billed */
 	if ((sum->cdrs > 0 || sum->windows > 0) && (!through || j.new_windows || j.pending) &&
 	    store_bump_generation(s, e) != 0)
@@ -913,6 +1026,9 @@ out:
 	free(j.groups);
 	group_set_release(&j.seen);
 	free(j.bp);
+	for (int i = 0; i < j.nold; i++)
+		tariff_free(j.old[i].t);
+	free(j.old);
 	tariff_set_release(&j.ts);
 	return rc;
 }

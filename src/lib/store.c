@@ -307,17 +307,19 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  period TEXT NOT NULL,"
 	"  PRIMARY KEY (payer, period)) WITHOUT ROWID;"
 	"INSERT INTO rate_pending SELECT payer, period FROM usage_dirty;"
-	"UPDATE invoice_line SET ref = (SELECT 'window:' || w.payer || ':#' || w.seq || ':' ||"
-	" w.bundle FROM bundle_window w WHERE invoice_line.ref = 'window:' || w.payer || ':' ||"
-	" w.start_ts || ':' || w.bundle) WHERE ref LIKE 'window:%' AND EXISTS (SELECT 1 FROM"
-	" bundle_window w WHERE invoice_line.ref = 'window:' || w.payer || ':' || w.start_ts ||"
-	" ':' || w.bundle);"
-	"UPDATE invoice_line SET ref = 'monthly-minimum:' || (SELECT period FROM invoice WHERE"
-	" id = invoice_id) WHERE kind = 'minimum' AND ref = '' AND description LIKE"
-	" 'Monthly minimum spend%';"
-	"UPDATE invoice_line SET ref = 'annual-minimum:' || substr(description,"
-	" instr(description, 'contract year ') + 14, 10) WHERE kind = 'minimum' AND ref = ''"
-	" AND description LIKE 'Annual minimum spend%';",
+	"CREATE TEMP TABLE window_ref (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO temp.window_ref SELECT 'window:' || payer || ':' || start_ts ||"
+	" ':' || bundle, 'window:' || payer || ':#' || seq || ':' || bundle FROM bundle_window;"
+	"UPDATE invoice_line SET ref = (SELECT new FROM temp.window_ref WHERE old ="
+	" invoice_line.ref) WHERE ref IN (SELECT old FROM temp.window_ref);"
+	"DROP TABLE temp.window_ref;"
+	"UPDATE invoice_line SET ref = (SELECT 'monthly-minimum:' || account || ':' || period"
+	" FROM invoice WHERE id = invoice_id) WHERE kind = 'minimum' AND ref = '' AND"
+	" description LIKE 'Monthly minimum spend%';"
+	"UPDATE invoice_line SET ref = (SELECT 'annual-minimum:' || account || ':' FROM invoice"
+	" WHERE id = invoice_id) || substr(description, instr(description, 'contract year ') +"
+	" 14, 10) WHERE kind = 'minimum' AND ref = '' AND description LIKE"
+	" 'Annual minimum spend%';",
 };
 
 enum stmt {
@@ -2295,6 +2297,39 @@ store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage_gro
 }
 
 int
+store_period_version(struct store *s, const char *payer, const char *period,
+    int64_t *version, struct terr *e)
+{
+	return run_sql(s, "SELECT i.version_id FROM invoice i WHERE i.account = ?1 AND"
+	    " i.kind = 'invoice' AND i.status = 'issued' AND (i.period = ?2 OR EXISTS"
+	    " (SELECT 1 FROM invoice_usage u WHERE u.invoice_id = i.id AND u.period = ?2))"
+	    " ORDER BY i.id LIMIT 1", version, e, 2, payer, period);
+}
+
+int
+store_group_summary(struct store *s, const char *payer, const char *period,
+    struct group_summary *out, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT count(*), count(*) FILTER (WHERE status = 'rated'),"
+	    " coalesce(sum(amount), 0), coalesce(sum(billed_seconds), 0) FROM rating"
+	    " WHERE payer = ?1 AND period = ?2", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->cdrs = sqlite3_column_int64(st, 0);
+		out->rated = sqlite3_column_int64(st, 1);
+		out->amount = sqlite3_column_int64(st, 2);
+		out->billed_seconds = sqlite3_column_int64(st, 3);
+	}
+	unprep(s, st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, e, "sum a period's ratings");
+}
+
+int
 store_usage_dirty_add(struct store *s, const char *payer, const char *period,
     struct terr *e)
 {
@@ -2327,11 +2362,12 @@ store_usage_settle(struct store *s, const char *payer, const char *upto, struct 
 }
 
 int
-store_ref_sum(struct store *s, const char *ref, money *sum, struct terr *e)
+store_ref_sum(struct store *s, const char *account, const char *ref, money *sum,
+    struct terr *e)
 {
 	return run_sql(s, "SELECT coalesce(sum(l.exact), 0) FROM invoice_line l JOIN invoice i"
 	    " ON i.id = l.invoice_id WHERE l.ref = ?1 AND l.ref <> '' AND i.status = 'issued'"
-	    " AND i.kind = 'invoice'", sum, e, 1, ref);
+	    " AND i.kind = 'invoice' AND i.account = ?2", sum, e, 2, ref, account);
 }
 
 int

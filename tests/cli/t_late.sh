@@ -102,6 +102,16 @@ check "October's invoices add up to October rated whole, in call order" \
 	"BX|2500 MM|4500 TB|13250 TM|5400 TT|14950" "$(charged 2026-10)"
 check "... which is what the store rates October at now" "$(charged 2026-10)" "$(rated 2026-10)"
 
+# A new tariff version with dearer tiers (1000 / 950 off-net, 600 on-net)
+# never re-prices invoiced periods: rating again re-rates BX's whole bundle
+# timeline, yet no period of October to December has anything new to charge.
+cp -r tests/cli/late-vn "$T/v2"
+sed -i 's/,900$/,1000/; s/,850$/,950/; s/,500$/,600/' "$T/v2/tiers.csv"
+tally-tariff load "$T/v2" >/dev/null
+run 0 "a new tariff version loads and rates" tally-rate
+check "... and re-prices no invoiced call" "BX|2500 MM|4500 TB|13250 TM|5400 TT|14950" \
+	"$(rated 2026-10)"
+
 # January: a store with no January CDR still invoices fees, bundles, minimums
 run 0 "January closes with no January CDR" tally-invoice close --period 2027-01
 check "... QF's monthly fee, BX's and QB's windows, MM's minimum" \
@@ -204,4 +214,28 @@ tally-export --invoice lvn-000002 --format json | jq -r '.lines[].description' >
 contains "... the correction names the contract year and the true-up now" "$T/desc" \
 	"Annual minimum spend 20000, contract year 2025-11-01 to 2026-10-31, re-rated: true-up now 15500"
 contains "... and the late call its period" "$T/desc" \
-	"prior period 2026-10, re-rated with 1 late call: offnet, tier 0-10"
+	"prior period 2026-10, re-rated with 1 call not invoiced before: offnet, tier 0-10"
+
+# A late call after a new tariff version: rated at the prices its period
+# was invoiced at.  TB's October (6 + 6 minutes: 10 at 900, 2 at 850) issued
+# under the package; a version with dearer off-net tiers (1000 / 950) is
+# loaded; a 1-minute call of 10-10 arrives.  October rated whole with the
+# invoiced version: 13 minutes, 10 at 900 and 3 at 850 = 11550; invoiced
+# 10700; November charges 1.00 min at 850 = 850 (at the new prices the
+# difference would have been 12 minutes re-priced: 2150).
+fresh_db
+tally-tariff load tests/cli/late-vn >/dev/null
+{ cdr TB $OFF "2026-10-05 10:00:00" 360 tb-1; cdr TB $OFF "2026-10-20 10:00:00" 360 tb-2; } >"$T/tb.csv"
+cdr TB $OFF "2026-10-10 10:00:00" 60 tb-late >"$T/tblate.csv"
+ingest "$T/tb.csv"
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-10 --account TB >/dev/null 2>&1
+tally-invoice issue --period 2026-10 --account TB >/dev/null 2>&1
+tally-tariff load "$T/v2" >/dev/null
+ingest "$T/tblate.csv"
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-11 --account TB >/dev/null 2>&1
+check "a late call after a new version is charged at the invoiced version's prices" \
+	"prior|1.00|850|850" \
+	"$(sqlite3 "$TALLY_DB" "SELECT l.kind, l.quantity, l.unit_price / 1000000, l.exact / 1000000
+		FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id WHERE i.status = 'draft'")"

@@ -2398,29 +2398,37 @@ store_each_rate_pending(struct store *s, int (*fn)(const char *, const char *, v
 int
 store_usage_reopen(struct store *s, int64_t invoice, struct terr *e)
 {
-	char a[24];
+	sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO usage_dirty (payer, period) SELECT"
+	    " DISTINCT i.account, u.period FROM invoice i JOIN invoice_usage u ON u.invoice_id ="
+	    " i.id WHERE i.id = ?1", e);
+	int rc;
 
-	snprintf(a, sizeof a, "%lld", (long long)invoice);
-	return run_sql(s, "INSERT OR IGNORE INTO usage_dirty (payer, period) SELECT DISTINCT"
-	    " i.account, u.period FROM invoice i JOIN invoice_usage u ON u.invoice_id = i.id"
-	    " WHERE i.id = CAST(?1 AS INTEGER)", NULL, e, 1, a);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, invoice);
+	rc = sqlite3_step(st);
+	unprep(s, st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, e, "give a void invoice's periods back");
 }
 
 int
 store_usage_moved(struct store *s, int64_t invoice, struct terr *e)
 {
-	char a[24];
-	int64_t n;
-
-	snprintf(a, sizeof a, "%lld", (long long)invoice);
-	if (run_sql(s, "SELECT count(*) FROM (SELECT DISTINCT u.period, u.basis FROM"
-	    " invoice_usage u WHERE u.invoice_id = CAST(?1 AS INTEGER)) d WHERE d.basis <>"
+	sqlite3_stmt *st = prep(s, "SELECT count(*) FROM (SELECT DISTINCT u.period, u.basis FROM"
+	    " invoice_usage u WHERE u.invoice_id = ?1) d WHERE d.basis <>"
 	    " (SELECT count(DISTINCT i.id) FROM invoice i JOIN invoice_usage o ON o.invoice_id ="
-	    " i.id WHERE i.account = (SELECT account FROM invoice WHERE id = CAST(?1 AS INTEGER))"
-	    " AND i.kind = 'invoice' AND i.status = 'issued' AND o.period = d.period)",
-	    &n, e, 1, a) != 0)
+	    " i.id WHERE i.account = (SELECT account FROM invoice WHERE id = ?1)"
+	    " AND i.kind = 'invoice' AND i.status = 'issued' AND o.period = d.period)", e);
+	int64_t n = 0;
+	int rc;
+
+	if (st == NULL)
 		return -1;
-	return n > 0;
+	sqlite3_bind_int64(st, 1, invoice);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	unprep(s, st);
+	return rc == SQLITE_ROW ? n > 0 : db_error(s, e, "compare a draft's periods");
 }
 
 int

@@ -239,3 +239,25 @@ check "a late call after a new version is charged at the invoiced version's pric
 	"prior|1.00|850|850" \
 	"$(sqlite3 "$TALLY_DB" "SELECT l.kind, l.quantity, l.unit_price / 1000000, l.exact / 1000000
 		FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id WHERE i.status = 'draft'")"
+
+# Two accounts under the same monthly minimum: MM and MN each spent 1800 in
+# October and were trued up 18200 each.  MM's late call (2700) corrects
+# MM's true-up by -2700 only, never MN's too (-20900).
+fresh_db
+cp -r tests/cli/late-vn "$T/mn"
+echo "MN,p,Asia/Ho_Chi_Minh,2025-01-01,Second minimum" >>"$T/mn/accounts.csv"
+echo "MN,monthly,20000,900,2026-10-01" >>"$T/mn/minimums.csv"
+tally-tariff load "$T/mn" >/dev/null
+{ cdr MM $OFF "2026-10-05 10:00:00" 120 mm-1; cdr MN $OFF "2026-10-05 10:00:00" 120 mn-1; } >"$T/mn.csv"
+ingest "$T/mn.csv"
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-10 >/dev/null 2>&1
+tally-invoice issue --period 2026-10 >/dev/null 2>&1
+cdr MM $OFF "2026-10-10 10:00:00" 180 mm-late >"$T/mmlate.csv"
+ingest "$T/mmlate.csv"
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-11 --account MM >/dev/null 2>&1
+check "one account's late call corrects its own true-up only" \
+	"minimum|-2700|minimum|20000|prior|2700" \
+	"$(sqlite3 "$TALLY_DB" "SELECT l.kind, l.exact / 1000000 FROM invoice i JOIN invoice_line l
+		ON l.invoice_id = i.id WHERE i.status = 'draft' ORDER BY l.kind, l.exact" | paste -sd'|')"

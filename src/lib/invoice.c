@@ -207,10 +207,12 @@ read_period(struct store *s, struct usage *u, const char *payer, const char *per
 	memset(pu, 0, sizeof *pu);
 	tally_strlcpy(pu->period, period, sizeof pu->period);
 	if (store_each_bill_piece(s, payer, period, on_piece, u, u->e) != 0 ||
-	    flush_call(u) != 0 ||
-	    store_each_invoiced_usage(s, payer, period, on_invoiced, u, u->e) != 0)
+	    flush_call(u) != 0 || store_usage_basis(s, payer, period, &pu->basis, u->e) != 0)
 		return -1;
-	return store_usage_basis(s, payer, period, &pu->basis, u->e);
+	/* nothing of it invoiced yet (the usual period closed): nothing to take off */
+	if (pu->basis == 0)
+		return 0;
+	return store_each_invoiced_usage(s, payer, period, on_invoiced, u, u->e);
 }
 
 struct period_list {

@@ -1103,15 +1103,22 @@ row_cdr(sqlite3_stmt *st, struct stored_cdr *sc)
 	sc->c.type = strcmp(text(st, 15), "sms") == 0 ? CDR_SMS : CDR_VOICE;
 }
 
+/* A rating is stale when its version is not its reseller's current one,
+ * nor the one its period keeps because an issued invoice charged some of it
+ * (store_period_version: such a period is rated with that version). */
+#define STALE "(CASE WHEN r.version_id IS NULL OR r.version_id IN (SELECT max(id) FROM" \
+	" tariff_version GROUP BY reseller) THEN 0 ELSE r.version_id IS NOT (SELECT" \
+	" i.version_id FROM invoice i WHERE i.account = r.payer AND i.kind = 'invoice' AND" \
+	" i.status = 'issued' AND (i.period = r.period OR EXISTS (SELECT 1 FROM invoice_usage u" \
+	" WHERE u.invoice_id = i.id AND u.period = r.period)) ORDER BY i.id LIMIT 1) END)"
+
 int
 store_each_rating_candidate(struct store *s,
     int (*fn)(const struct stored_cdr *, void *), void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period,"
-	    " r.version_id NOT IN (SELECT max(id) FROM tariff_version GROUP BY reseller)"
+	sqlite3_stmt *st = prep(s, "SELECT " CDR_COLUMNS ", r.payer, r.period, " STALE
 	    " FROM cdr c LEFT JOIN rating r ON r.cdr_id = c.id"
-	    " WHERE (r.cdr_id IS NULL OR r.status = 'unrated' OR r.version_id NOT IN"
-	    " (SELECT max(id) FROM tariff_version GROUP BY reseller)) AND NOT EXISTS"
+	    " WHERE (r.cdr_id IS NULL OR r.status = 'unrated' OR " STALE ") AND NOT EXISTS"
 	    " (SELECT 1 FROM invoice_cdr ic JOIN invoice i ON i.id = ic.invoice_id"
 	    " WHERE ic.cdr_id = c.id AND i.status = 'issued') ORDER BY c.id", e);
 	int rc, stop = 0;

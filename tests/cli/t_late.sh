@@ -239,6 +239,9 @@ check "a late call after a new version is charged at the invoiced version's pric
 	"prior|1.00|850|850" \
 	"$(sqlite3 "$TALLY_DB" "SELECT l.kind, l.quantity, l.unit_price / 1000000, l.exact / 1000000
 		FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id WHERE i.status = 'draft'")"
+tally-rate >/dev/null 2>&1
+run 0 "... and is not stale: rating again changes nothing, the draft issues" \
+	tally-invoice issue --period 2026-11 --account TB
 
 # Two accounts under the same monthly minimum: MM and MN each spent 1800 in
 # October and were trued up 18200 each.  MM's late call (2700) corrects

@@ -4,11 +4,15 @@
  * and store the results, all in one transaction.
  *
  * What needs rating: CDRs with no rating, unrated ones, and ones rated with
- * a tariff version that is no longer their reseller's current version.  A
- * payer's period is re-rated whole, so that tier positions never depend on
- * the order CDRs arrived in; later periods whose test minutes depend on it
- * are re-rated too.  The result is a function of the CDRs and the current
- * tariff versions only.
+ * a tariff version that is no longer their reseller's current version (nor
+ * the one their period keeps).  A payer's period is re-rated whole, so that
+ * tier positions never depend on the order CDRs arrived in; later periods
+ * whose test minutes depend on it are re-rated too.  A period an issued
+ * invoice charged some of keeps that invoice's tariff version, so that a
+ * new version never re-prices invoiced calls.  The result is a function of
+ * the CDRs, the current tariff versions and the versions invoiced periods
+ * keep.  A period whose ratings changed is marked for its next invoice to
+ * settle (tally-invoice(1), LATE CALLS).
  */
 #ifndef TALLY_RATEJOB_H
 #define TALLY_RATEJOB_H

@@ -146,6 +146,7 @@ struct job {
 	const char *through;	/* ... at least; NULL: the last rated period */
 	int new_windows;	/* a payer's windows are worked out the first time */
 	int pending;		/* periods left by a migration are rated again */
+	int any_issued;		/* else no period keeps an older version */
 	struct { int64_t version; struct tariff *t; } *old;	/* versions loaded */
 	int nold;
 	struct bpayer *bp;	/* sorted by id */
@@ -506,6 +507,8 @@ period_tariff(struct job *j, const char *payer, const char *period, int ti,
 
 	*t = j->ts.t[ti];
 	*version = j->ts.version[ti];
+	if (!j->any_issued)
+		return 0;
 	if (store_period_version(j->s, payer, period, &v, j->e) != 0)
 		return -1;
 	if (v == 0 || v == *version)
@@ -968,6 +971,8 @@ rate_job(struct store *s, const char *period, const char *account, const char *t
 		goto out;
 	if (store_begin(s, e) != 0)
 		goto out;
+	if ((j.any_issued = store_any_issued(s, e)) < 0)
+		goto fail;
 	if (store_work_reset(s, e) != 0 ||
 	    (!through && store_each_rating_candidate(s, on_candidate, &j, e) != 0))
 		goto fail;

@@ -1161,12 +1161,12 @@ store_work_add(struct store *s, int64_t cdr, const char *payer, const char *peri
 	return step_done(s, st, "add work", e);
 }
 
-int
-store_periods_after(struct store *s, const char *payer, const char *period,
-    int (*fn)(const char *, void *), void *arg, struct terr *e)
+/* Walk the periods a statement of (payer, period) lists. */
+static int
+each_period(struct store *s, const char *sql, const char *payer, const char *period,
+    int (*fn)(const char *, void *), void *arg, const char *what, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT DISTINCT period FROM rating WHERE payer = ?1"
-	    " AND period > ?2 ORDER BY 1", e);
+	sqlite3_stmt *st = prep(s, sql, e);
 	int rc, stop = 0;
 
 	if (st == NULL)
@@ -1175,7 +1175,15 @@ store_periods_after(struct store *s, const char *payer, const char *period,
 	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		stop = fn(text(st, 0), arg);
-	return walk_end(s, st, rc, stop, "list later periods", e);
+	return walk_end(s, st, rc, stop, what, e);
+}
+
+int
+store_periods_after(struct store *s, const char *payer, const char *period,
+    int (*fn)(const char *, void *), void *arg, struct terr *e)
+{
+	return each_period(s, "SELECT DISTINCT period FROM rating WHERE payer = ?1"
+	    " AND period > ?2 ORDER BY 1", payer, period, fn, arg, "list later periods", e);
 }
 
 int
@@ -2304,6 +2312,17 @@ store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage_gro
 }
 
 int
+store_any_issued(struct store *s, struct terr *e)
+{
+	int64_t n;
+
+	if (run_sql(s, "SELECT EXISTS (SELECT 1 FROM invoice WHERE status = 'issued'"
+	    " AND kind = 'invoice')", &n, e, 0) != 0)
+		return -1;
+	return n != 0;
+}
+
+int
 store_period_version(struct store *s, const char *payer, const char *period,
     int64_t *version, struct terr *e)
 {
@@ -2348,17 +2367,9 @@ int
 store_each_dirty_period(struct store *s, const char *payer, const char *before,
     int (*fn)(const char *, void *), void *arg, struct terr *e)
 {
-	sqlite3_stmt *st = prep(s, "SELECT period FROM usage_dirty WHERE payer = ?1"
-	    " AND period < ?2 ORDER BY period", e);
-	int rc, stop = 0;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, payer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		stop = fn(text(st, 0), arg);
-	return walk_end(s, st, rc, stop, "list re-rated periods", e);
+	return each_period(s, "SELECT period FROM usage_dirty WHERE payer = ?1"
+	    " AND period < ?2 ORDER BY period", payer, before, fn, arg,
+	    "list re-rated periods", e);
 }
 
 int

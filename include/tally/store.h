@@ -392,10 +392,14 @@ int store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage
 /* Has an invoice that charges some of the same periods been issued since
  * this draft was closed (a basis moved)?  1, 0, -1. */
 int store_usage_moved(struct store *s, int64_t invoice, struct terr *e);
+/* Do two tariff versions hold the same bytes for package file `name`
+ * (both lacking it counts as the same)?  1, 0, -1. */
+int store_tariff_file_same(struct store *s, int64_t v1, int64_t v2, const char *name,
+    struct terr *e);
 /* Is any invoice issued (1, 0, -1)?  Until one is, no period keeps a version. */
 int store_any_issued(struct store *s, struct terr *e);
-/* The tariff version of the first issued invoice that charged some of a
- * payer's period (its own, or a later one's prior-period usage); 0 none. */
+/* The tariff version a payer's period was invoiced at: that of the
+ * ratings of its calls on issued invoices (what priced them); 0 none. */
 int store_period_version(struct store *s, const char *payer, const char *period,
     int64_t *version, struct terr *e);
 /* What a payer's period's ratings add up to: to tell whether re-rating it

@@ -147,7 +147,11 @@ struct job {
 	int new_windows;	/* a payer's windows are worked out the first time */
 	int pending;		/* periods left by a migration are rated again */
 	int any_issued;		/* else no period keeps an older version */
-	struct { int64_t version; struct tariff *t; } *old;	/* versions loaded */
+	struct old_version {
+		int64_t version, current;	/* ... and the one it stands in for */
+		struct tariff *t;
+		int same;	/* can stand in (interchangeable) */
+	} *old;			/* versions loaded */
 	int nold;
 	struct bpayer *bp;	/* sorted by id */
 	int nbp;
@@ -448,17 +452,40 @@ has_volume(const struct tariff *t)
 	return 0;
 }
 
-/* A tariff version other than the current one, loaded once per run. */
-static const struct tariff *
-old_version(struct job *j, int64_t version)
+/*
+ * The package files that decide more than prices: who pays and in which
+ * period (classes, numbers, accounts), and the state that runs from one
+ * period into the next (test minutes in plans, bundle windows).  An older
+ * version can rate a period in the current one's place only when these are
+ * byte for byte the same: it then differs in prices alone (rates, tiers,
+ * bands, fees, minimums), and the bundle timeline, worked out with the
+ * current version, and the test minutes carried between periods mean the
+ * same in both.
+ */
+static const char *const structure_files[] = {
+	"classes.csv", "numbers.csv", "accounts.csv", "plans.csv", "subscriptions.csv",
+	"bundles.csv",
+};
+
+/* Tariff version `version`, loaded once per run, and whether it can stand
+ * in for `current`; NULL on error. */
+static const struct old_version *
+old_version(struct job *j, int64_t version, int64_t current)
 {
+	struct old_version *o;
 	struct tariff *t;
 	void *v;
+	int same = 1;
 
 	for (int i = 0; i < j->nold; i++)
-		if (j->old[i].version == version)
-			return j->old[i].t;
-	if ((t = tariff_load_version(j->s, version, j->e)) == NULL)
+		if (j->old[i].version == version && j->old[i].current == current)
+			return &j->old[i];
+	for (size_t i = 0; same == 1 && i < sizeof structure_files / sizeof *structure_files;
+	    i++)
+		same = store_tariff_file_same(j->s, version, current, structure_files[i], j->e);
+	if (same < 0)
+		return NULL;
+	if ((t = same ? tariff_load_version(j->s, version, j->e) : NULL) == NULL && same)
 		return NULL;
 	if ((v = realloc(j->old, (size_t)(j->nold + 1) * sizeof *j->old)) == NULL) {
 		tariff_free(t);
@@ -466,42 +493,24 @@ old_version(struct job *j, int64_t version)
 		return NULL;
 	}
 	j->old = v;
-	j->old[j->nold].version = version;
-	j->old[j->nold].t = t;
-	j->nold++;
-	return t;
-}
-
-/* Can version o rate account a of version t's period in t's place: the
- * same classes in the same order (bundle windows are worked out with t),
- * and the account in the same zone with the same billing day (the period
- * is t's)? */
-static int
-interchangeable(const struct tariff *o, int oa, const struct tariff *t, int a)
-{
-	if (o->nclasses != t->nclasses ||
-	    strcmp(o->accounts[oa].tzname, t->accounts[a].tzname) != 0 ||
-	    o->accounts[oa].billing_day != t->accounts[a].billing_day)
-		return 0;
-	for (int i = 0; i < t->nclasses; i++)
-		if (strcmp(o->classes[i].name, t->classes[i].name) != 0)
-			return 0;
-	return 1;
+	o = &j->old[j->nold++];
+	*o = (struct old_version){ version, current, t, same };
+	return o;
 }
 
 /*
- * The tariff a payer's period is rated with.  Once an issued invoice has
- * charged some of a period, the period keeps that invoice's version: a late
- * call is rated with the prices its period was invoiced at, and a new
+ * The tariff a payer's period is rated with.  Once calls of a period are on
+ * an issued invoice, the period keeps the version they were rated with: a
+ * late call is rated with the prices its period was invoiced at, and a new
  * version never re-prices invoiced calls (tally-invoice(1), LATE CALLS).
- * Otherwise, and when that version cannot stand in (another zone, billing
- * day or classes), the current one.
+ * Otherwise, and when that version cannot stand in (structure_files), the
+ * current one.
  */
 static int
 period_tariff(struct job *j, const char *payer, const char *period, int ti,
     const struct tariff **t, int *a, int64_t *version)
 {
-	const struct tariff *o;
+	const struct old_version *o;
 	int64_t v;
 	int oa;
 
@@ -513,11 +522,11 @@ period_tariff(struct job *j, const char *payer, const char *period, int ti,
 		return -1;
 	if (v == 0 || v == *version)
 		return 0;
-	if ((o = old_version(j, v)) == NULL)
+	if ((o = old_version(j, v, *version)) == NULL)
 		return -1;
-	if ((oa = tariff_account(o, payer)) < 0 || !interchangeable(o, oa, *t, *a))
+	if (!o->same || (oa = tariff_account(o->t, payer)) < 0)
 		return 0;
-	*t = o;
+	*t = o->t;
 	*a = oa;
 	*version = v;
 	return 0;

@@ -1104,13 +1104,14 @@ row_cdr(sqlite3_stmt *st, struct stored_cdr *sc)
 }
 
 /* A rating is stale when its version is not its reseller's current one,
- * nor the one its period keeps because an issued invoice charged some of it
- * (store_period_version: such a period is rated with that version). */
+ * nor the one its period keeps because calls of it on issued invoices were
+ * rated with it (store_period_version: such a period is rated with that
+ * version). */
 #define STALE "(CASE WHEN r.version_id IS NULL OR r.version_id IN (SELECT max(id) FROM" \
-	" tariff_version GROUP BY reseller) THEN 0 ELSE r.version_id IS NOT (SELECT" \
-	" i.version_id FROM invoice i WHERE i.account = r.payer AND i.kind = 'invoice' AND" \
-	" i.status = 'issued' AND (i.period = r.period OR EXISTS (SELECT 1 FROM invoice_usage u" \
-	" WHERE u.invoice_id = i.id AND u.period = r.period)) ORDER BY i.id LIMIT 1) END)"
+	" tariff_version GROUP BY reseller) THEN 0 ELSE NOT EXISTS (SELECT 1 FROM rating o" \
+	" JOIN invoice_cdr ic ON ic.cdr_id = o.cdr_id JOIN invoice i ON i.id = ic.invoice_id" \
+	" WHERE o.payer = r.payer AND o.period = r.period AND o.version_id = r.version_id" \
+	" AND i.status = 'issued') END)"
 
 int
 store_each_rating_candidate(struct store *s,
@@ -2312,6 +2313,26 @@ store_invoice_add_usage(struct store *s, int64_t invoice, const struct usage_gro
 }
 
 int
+store_tariff_file_same(struct store *s, int64_t v1, int64_t v2, const char *name,
+    struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "SELECT (SELECT content FROM tariff_file WHERE version_id = ?1"
+	    " AND name = ?3) IS (SELECT content FROM tariff_file WHERE version_id = ?2"
+	    " AND name = ?3)", e);
+	int rc, same = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, v1);
+	sqlite3_bind_int64(st, 2, v2);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		same = sqlite3_column_int(st, 0);
+	unprep(s, st);
+	return rc == SQLITE_ROW ? same : db_error(s, e, "compare tariff versions");
+}
+
+int
 store_any_issued(struct store *s, struct terr *e)
 {
 	int64_t n;
@@ -2326,9 +2347,9 @@ int
 store_period_version(struct store *s, const char *payer, const char *period,
     int64_t *version, struct terr *e)
 {
-	return run_sql(s, "SELECT i.version_id FROM invoice i WHERE i.account = ?1 AND"
-	    " i.kind = 'invoice' AND i.status = 'issued' AND (i.period = ?2 OR EXISTS"
-	    " (SELECT 1 FROM invoice_usage u WHERE u.invoice_id = i.id AND u.period = ?2))"
+	return run_sql(s, "SELECT r.version_id FROM rating r JOIN invoice_cdr ic ON ic.cdr_id ="
+	    " r.cdr_id JOIN invoice i ON i.id = ic.invoice_id WHERE r.payer = ?1 AND"
+	    " r.period = ?2 AND i.status = 'issued' AND r.version_id IS NOT NULL"
 	    " ORDER BY i.id LIMIT 1", version, e, 2, payer, period);
 }
 

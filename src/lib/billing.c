@@ -520,7 +520,9 @@ group_of(struct bill_totals *tot, int rate, int included)
 static int
 fits(__int128 v)
 {
-	return v <= INT64_MAX && v >= INT64_MIN;
+	money m;
+
+	return money_narrow(v, &m) == 0;
 }
 
 /* a / b rounded down (b > 0), for lines of either sign */

@@ -81,13 +81,13 @@ round_div(__int128 a, __int128 b, enum money_rounding rule)
 money
 money_round(money_x60 exact, enum money_rounding rule, int decimals)
 {
-	__int128 quantum = 60;	/* sixtieths per micro-unit */
+	money m;
 
-	if (rule == ROUND_FULL)
-		return (money)round_div(exact, quantum, ROUND_HALF_UP);
-	for (int d = decimals; d < 6; d++)
-		quantum *= 10;
-	return (money)(round_div(exact, quantum, rule) * (quantum / 60));
+	/* callers pass amounts that validation bounds (one call's charge):
+	 * beyond money, the nearest end, never a wrapped figure */
+	if (money_round_checked(exact, rule, decimals, &m) != 0)
+		return exact < 0 ? INT64_MIN : INT64_MAX;
+	return m;
 }
 
 int

@@ -34,3 +34,14 @@ contains() {
 }
 
 fresh_db() { rm -f "$TALLY_DB" "$TALLY_DB-wal" "$TALLY_DB-shm"; }
+
+# ast_cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY [DISPOSITION]: one 18-column
+# Asterisk Master.csv line from caller 0901000001, channels SIP/1-KEY and
+# SIP/2-KEY, answered at its start and SECONDS long (duration = billsec);
+# another DISPOSITION rings SECONDS and is not answered (billsec 0).
+ast_cdr() {
+	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
+	if [ "${6:-ANSWERED}" = ANSWERED ]; then answer=$3 billsec=$4; else answer= billsec=0; fi
+	printf '"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"%s","DOCUMENTATION","%s",""\n' \
+	    "$1" "$2" "$5" "$5" "$3" "$answer" "$end" "$4" "$billsec" "${6:-ANSWERED}" "$5"
+}

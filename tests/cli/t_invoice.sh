@@ -7,26 +7,20 @@
 # (tests/cli/invoice.expect.notes), not taken from tally's output.
 . tests/cli/lib.sh
 
-line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"ANSWERED","DOCUMENTATION","%s",""\n'
-# cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY: answered at once
-cdr() {
-	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
-	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "$5"
-}
 ON=0901234567
 OFF=0281234567
 CN=+862112345678
 {
-	cdr L1   $ON  "2026-11-05 10:00:00" 120 l1-1
-	cdr L1   $OFF "2026-11-06 10:00:00" 61 l1-2
-	cdr HALF $ON  "2026-11-07 10:00:00" 10 half-1
-	cdr BN   $ON  "2026-11-12 10:00:00" 1800 bn-1
+	ast_cdr L1   $ON  "2026-11-05 10:00:00" 120 l1-1
+	ast_cdr L1   $OFF "2026-11-06 10:00:00" 61 l1-2
+	ast_cdr HALF $ON  "2026-11-07 10:00:00" 10 half-1
+	ast_cdr BN   $ON  "2026-11-12 10:00:00" 1800 bn-1
 } >"$T/vn.csv"
-cdr L1 $OFF "2026-11-28 10:00:00" 30 l1-late >"$T/late.csv"
+ast_cdr L1 $OFF "2026-11-28 10:00:00" 30 l1-late >"$T/late.csv"
 {
-	cdr C1 $CN "2026-11-10 10:00:00" 720 c1-1
-	cdr C2 $CN "2026-11-12 10:00:00" 6000 c2-1
-	cdr C3 $CN "2026-11-13 10:00:00" 5025 c3-1
+	ast_cdr C1 $CN "2026-11-10 10:00:00" 720 c1-1
+	ast_cdr C2 $CN "2026-11-12 10:00:00" 6000 c2-1
+	ast_cdr C3 $CN "2026-11-13 10:00:00" 5025 c3-1
 } >"$T/cn.csv"
 vn() { tally-ingest --source vn --format asterisk --tz Asia/Ho_Chi_Minh \
 	--numbering tariffs/numbering/vn.csv "$@" >/dev/null 2>&1; }
@@ -174,7 +168,7 @@ check "... but the header" 1 "$(wc -l <"$T/out")"
 
 # a later period closed before an earlier one is issued: the call is on
 # both drafts, and the second issue is refused rather than bill it twice
-cdr C3 $CN "2027-01-05 10:00:00" 60 c3-jan >"$T/jan.csv"
+ast_cdr C3 $CN "2027-01-05 10:00:00" 60 c3-jan >"$T/jan.csv"
 cn "$T/jan.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2027-01 --account C3 >/dev/null 2>&1

@@ -7,12 +7,6 @@
 # by hand from the man pages (tests/cli/late.expect.notes), not from tally.
 . tests/cli/lib.sh
 
-line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"ANSWERED","DOCUMENTATION","%s",""\n'
-# cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY: answered at once
-cdr() {
-	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
-	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "$5"
-}
 ON=0901234567
 OFF=0281234567
 ingest() { tally-ingest --source lvn --format asterisk --tz Asia/Ho_Chi_Minh \
@@ -35,25 +29,25 @@ rated() {
 }
 
 {
-	cdr TB $OFF "2026-10-05 10:00:00" 360 tb-1
-	cdr TB $OFF "2026-10-20 10:00:00" 360 tb-2
-	cdr TM $OFF "2026-10-05 10:00:00" 240 tm-1
-	cdr TM $OFF "2026-10-20 10:00:00" 240 tm-2
-	cdr BX $ON  "2026-10-05 10:00:00" 360 bx-1
-	cdr BX $ON  "2026-10-20 10:00:00" 360 bx-2
-	cdr TT $OFF "2026-10-05 10:00:00" 360 tt-1
-	cdr TT $OFF "2026-10-20 10:00:00" 360 tt-2
-	cdr MM $OFF "2026-10-05 10:00:00" 120 mm-1
+	ast_cdr TB $OFF "2026-10-05 10:00:00" 360 tb-1
+	ast_cdr TB $OFF "2026-10-20 10:00:00" 360 tb-2
+	ast_cdr TM $OFF "2026-10-05 10:00:00" 240 tm-1
+	ast_cdr TM $OFF "2026-10-20 10:00:00" 240 tm-2
+	ast_cdr BX $ON  "2026-10-05 10:00:00" 360 bx-1
+	ast_cdr BX $ON  "2026-10-20 10:00:00" 360 bx-2
+	ast_cdr TT $OFF "2026-10-05 10:00:00" 360 tt-1
+	ast_cdr TT $OFF "2026-10-20 10:00:00" 360 tt-2
+	ast_cdr MM $OFF "2026-10-05 10:00:00" 120 mm-1
 } >"$T/oct.csv"
 {
-	cdr TB $OFF "2026-10-10 10:00:00" 180 tb-late
-	cdr TM $OFF "2026-10-10 10:00:00" 180 tm-late
-	cdr BX $ON  "2026-10-10 10:00:00" 180 bx-late
-	cdr TT $OFF "2026-10-10 10:00:00" 180 tt-late1
-	cdr MM $OFF "2026-10-10 10:00:00" 180 mm-late
+	ast_cdr TB $OFF "2026-10-10 10:00:00" 180 tb-late
+	ast_cdr TM $OFF "2026-10-10 10:00:00" 180 tm-late
+	ast_cdr BX $ON  "2026-10-10 10:00:00" 180 bx-late
+	ast_cdr TT $OFF "2026-10-10 10:00:00" 180 tt-late1
+	ast_cdr MM $OFF "2026-10-10 10:00:00" 180 mm-late
 } >"$T/late1.csv"
-cdr TB $OFF "2026-11-03 10:00:00" 120 tb-3 >"$T/nov.csv"
-cdr TT $OFF "2026-10-25 10:00:00" 120 tt-late2 >"$T/late2.csv"
+ast_cdr TB $OFF "2026-11-03 10:00:00" 120 tb-3 >"$T/nov.csv"
+ast_cdr TT $OFF "2026-10-25 10:00:00" 120 tt-late2 >"$T/late2.csv"
 
 fresh_db
 run 0 "the late-call package validates" tally-tariff validate tests/cli/late-vn
@@ -192,8 +186,8 @@ cp -r tests/cli/late-vn "$T/an"
 echo "AN,p,Asia/Ho_Chi_Minh,2025-01-01,Annual minimum" >>"$T/an/accounts.csv"
 echo "AN,annual,20000,900,2025-11-01" >>"$T/an/minimums.csv"
 tally-tariff load "$T/an" >/dev/null
-cdr AN $OFF "2026-10-05 10:00:00" 120 an-1 >"$T/an1.csv"
-cdr AN $OFF "2026-10-10 10:00:00" 180 an-late >"$T/an2.csv"
+ast_cdr AN $OFF "2026-10-05 10:00:00" 120 an-1 >"$T/an1.csv"
+ast_cdr AN $OFF "2026-10-10 10:00:00" 180 an-late >"$T/an2.csv"
 ingest "$T/an1.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-10 --account AN >/dev/null 2>&1
@@ -225,8 +219,8 @@ contains "... and the late call its period" "$T/desc" \
 # difference would have been 12 minutes re-priced: 2150).
 fresh_db
 tally-tariff load tests/cli/late-vn >/dev/null
-{ cdr TB $OFF "2026-10-05 10:00:00" 360 tb-1; cdr TB $OFF "2026-10-20 10:00:00" 360 tb-2; } >"$T/tb.csv"
-cdr TB $OFF "2026-10-10 10:00:00" 60 tb-late >"$T/tblate.csv"
+{ ast_cdr TB $OFF "2026-10-05 10:00:00" 360 tb-1; ast_cdr TB $OFF "2026-10-20 10:00:00" 360 tb-2; } >"$T/tb.csv"
+ast_cdr TB $OFF "2026-10-10 10:00:00" 60 tb-late >"$T/tblate.csv"
 ingest "$T/tb.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-10 --account TB >/dev/null 2>&1
@@ -251,12 +245,12 @@ cp -r tests/cli/late-vn "$T/mn"
 echo "MN,p,Asia/Ho_Chi_Minh,2025-01-01,Second minimum" >>"$T/mn/accounts.csv"
 echo "MN,monthly,20000,900,2026-10-01" >>"$T/mn/minimums.csv"
 tally-tariff load "$T/mn" >/dev/null
-{ cdr MM $OFF "2026-10-05 10:00:00" 120 mm-1; cdr MN $OFF "2026-10-05 10:00:00" 120 mn-1; } >"$T/mn.csv"
+{ ast_cdr MM $OFF "2026-10-05 10:00:00" 120 mm-1; ast_cdr MN $OFF "2026-10-05 10:00:00" 120 mn-1; } >"$T/mn.csv"
 ingest "$T/mn.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-10 >/dev/null 2>&1
 tally-invoice issue --period 2026-10 >/dev/null 2>&1
-cdr MM $OFF "2026-10-10 10:00:00" 180 mm-late >"$T/mmlate.csv"
+ast_cdr MM $OFF "2026-10-10 10:00:00" 180 mm-late >"$T/mmlate.csv"
 ingest "$T/mmlate.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-11 --account MM >/dev/null 2>&1

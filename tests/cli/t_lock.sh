@@ -6,11 +6,6 @@
 # per second; bundle bx of 10 on-net minutes.
 . tests/cli/lib.sh
 
-line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"ANSWERED","DOCUMENTATION","%s",""\n'
-cdr() {
-	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
-	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "$5"
-}
 ON=0901234567
 OFF=0281234567
 ingest() { tally-ingest --source lvn --format asterisk --tz Asia/Ho_Chi_Minh \
@@ -27,8 +22,8 @@ fresh_db
 cp -r tests/cli/late-vn "$T/v2"
 sed -i 's/,900$/,1000/; s/,850$/,950/' "$T/v2/tiers.csv"
 tally-tariff load tests/cli/late-vn >/dev/null
-{ cdr TB $OFF "2026-10-05 10:00:00" 360 a; cdr TB $OFF "2026-10-20 10:00:00" 360 b; } >"$T/oct.csv"
-cdr TB $OFF "2026-10-10 10:00:00" 60 late >"$T/late.csv"
+{ ast_cdr TB $OFF "2026-10-05 10:00:00" 360 a; ast_cdr TB $OFF "2026-10-20 10:00:00" 360 b; } >"$T/oct.csv"
+ast_cdr TB $OFF "2026-10-10 10:00:00" 60 late >"$T/late.csv"
 ingest "$T/oct.csv"
 tally-rate >/dev/null 2>&1
 tally-tariff load "$T/v2" >/dev/null
@@ -49,8 +44,8 @@ cp -r tests/cli/late-vn "$T/v3"
 echo "AA,p,Asia/Ho_Chi_Minh,2025-01-01,New subscriber" >>"$T/v3/accounts.csv"
 echo "AA,bx,2026-10-15 09:00" >>"$T/v3/subscriptions.csv"
 tally-tariff load tests/cli/late-vn >/dev/null
-{ cdr BX $ON "2026-10-05 10:00:00" 360 a; cdr BX $ON "2026-10-20 10:00:00" 360 b; } >"$T/bx.csv"
-cdr BX $ON "2026-10-10 10:00:00" 180 late >"$T/bxlate.csv"
+{ ast_cdr BX $ON "2026-10-05 10:00:00" 360 a; ast_cdr BX $ON "2026-10-20 10:00:00" 360 b; } >"$T/bx.csv"
+ast_cdr BX $ON "2026-10-10 10:00:00" 180 late >"$T/bxlate.csv"
 ingest "$T/bx.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-10 --account BX >/dev/null 2>&1
@@ -74,8 +69,8 @@ cp -r "$T/o1" "$T/o2"
 printf 'number,account\n+8418001234,TM\n' >"$T/o2/numbers.csv"
 run 0 "a package with an owner-paid number validates" tally-tariff validate "$T/o1"
 tally-tariff load "$T/o1" >/dev/null
-cdr QF 18001234 "2026-10-05 10:00:00" 60 t1 >"$T/tf.csv"
-cdr QF 18001234 "2026-10-10 10:00:00" 60 t2 >"$T/tflate.csv"
+ast_cdr QF 18001234 "2026-10-05 10:00:00" 60 t1 >"$T/tf.csv"
+ast_cdr QF 18001234 "2026-10-10 10:00:00" 60 t2 >"$T/tflate.csv"
 ingest "$T/tf.csv"
 tally-rate >/dev/null 2>&1
 tally-invoice close --period 2026-10 --account TB >/dev/null 2>&1

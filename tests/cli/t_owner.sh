@@ -14,21 +14,15 @@ pkg() {
 	printf 'account,plan,timezone,created\n%s,p,Asia/Ho_Chi_Minh,2026-01-01\n' "$3" >"$1/accounts.csv"
 	printf 'number,account\n+8418001234,%s\n' "$3" >"$1/numbers.csv"
 }
-line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"%s","DOCUMENTATION","%s",""\n'
-# cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY [DISPOSITION]
-cdr() {
-	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
-	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "${6:-ANSWERED}" "$5"
-}
 ratings() { sqlite3 "$TALLY_DB" "SELECT c.account || ':' || c.callee || ':' || r.payer || ':' ||
 	r.status || ':' || (r.amount / 1000000) || ':' || r.reason FROM rating r JOIN cdr c
 	ON c.id = r.cdr_id ORDER BY c.start_ts" | paste -sd'|'; }
 {
-	cdr ""  18001234   "2026-11-10 10:00:00" 600 a
-	cdr ZZ  18001234   "2026-11-10 11:00:00" 120 b
-	cdr ""  18001234   "2026-11-10 12:00:00" 0 c "NO ANSWER"
-	cdr ""  0281234567 "2026-11-10 13:00:00" 60 d
-	cdr ZZ  0281234567 "2026-11-10 14:00:00" 60 e
+	ast_cdr ""  18001234   "2026-11-10 10:00:00" 600 a
+	ast_cdr ZZ  18001234   "2026-11-10 11:00:00" 120 b
+	ast_cdr ""  18001234   "2026-11-10 12:00:00" 0 c "NO ANSWER"
+	ast_cdr ""  0281234567 "2026-11-10 13:00:00" 60 d
+	ast_cdr ZZ  0281234567 "2026-11-10 14:00:00" 60 e
 } >"$T/calls.csv"
 
 fresh_db

@@ -14,12 +14,6 @@ pkg() {
 	printf 'account,plan,timezone,created\nA,p,Asia/Ho_Chi_Minh,2026-11-01\nB,p,Asia/Ho_Chi_Minh,2026-11-01\nC,p,Asia/Ho_Chi_Minh,2026-11-01\n' >"$1/accounts.csv"
 	printf 'number,account\n+8418001234,%s\n' "$2" >"$1/numbers.csv"
 }
-line='"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"ANSWERED","DOCUMENTATION","%s",""\n'
-# cdr ACCOUNT CALLEE LOCAL_START SECONDS KEY
-cdr() {
-	end=$(date -u -d "$3 UTC + $4 seconds" '+%Y-%m-%d %H:%M:%S')
-	printf "$line" "$1" "$2" "$5" "$5" "$3" "$3" "$end" "$4" "$4" "$5"
-}
 ing() { tally-ingest --source s --format asterisk --tz Asia/Ho_Chi_Minh \
 	--numbering tariffs/numbering/vn.csv "$1" >/dev/null 2>&1; }
 ratings() { sqlite3 "$TALLY_DB" "SELECT substr(c.record_key, 7, instr(c.record_key, '|') - 7),
@@ -30,8 +24,8 @@ pkg "$T/v1" A
 pkg "$T/v2" B
 # C calls the toll-free number for 60 minutes in November (its owner pays),
 # A makes a 10-minute national call in December.
-{ cdr C 18001234 "2026-11-10 10:00:00" 3600 tf
-  cdr A 0281234567 "2026-12-05 10:00:00" 600 dec; } >"$T/calls.csv"
+{ ast_cdr C 18001234 "2026-11-10 10:00:00" 3600 tf
+  ast_cdr A 0281234567 "2026-12-05 10:00:00" 600 dec; } >"$T/calls.csv"
 
 fresh_db
 tally-tariff load "$T/v2" >/dev/null
@@ -83,8 +77,8 @@ printf 'plan,rounding,decimals,test_minutes,test_days\np,half-up,0,,\n' >"$T/vol
 printf 'plan,class,pricing\np,tollfree,deck:d\np,national,tiers:v\n' >"$T/vol/plan_classes.csv"
 fresh_db
 tally-tariff load "$T/vol" >/dev/null
-{ cdr A 0281234567 "2026-11-10 10:00:00" 300 v1; cdr A 0281234567 "2026-11-11 10:00:00" 240 v2; } >"$T/v12.csv"
-cdr A 0281234567 "2026-11-12 10:00:00" 120 v3 >"$T/v3.csv"
+{ ast_cdr A 0281234567 "2026-11-10 10:00:00" 300 v1; ast_cdr A 0281234567 "2026-11-11 10:00:00" 240 v2; } >"$T/v12.csv"
+ast_cdr A 0281234567 "2026-11-12 10:00:00" 120 v3 >"$T/v3.csv"
 ing "$T/v12.csv"
 tally-rate >/dev/null
 # 540 s = 9 minutes: the first tier, 100/min: 500 and 400
@@ -108,7 +102,7 @@ cp -r "$T/k1" "$T/k2"
 printf 'D,p,Asia/Ho_Chi_Minh,2025-01-01\n' >>"$T/k2/accounts.csv"
 fresh_db
 tally-tariff load "$T/k1" >/dev/null
-{ cdr D 0281234567 "2026-11-15 10:00:00" 60 d1; cdr D 0281234567 "2026-12-01 03:00:00" 60 d2; } >"$T/d.csv"
+{ ast_cdr D 0281234567 "2026-11-15 10:00:00" 60 d1; ast_cdr D 0281234567 "2026-12-01 03:00:00" 60 d2; } >"$T/d.csv"
 ing "$T/d.csv"
 tally-rate >/dev/null 2>&1
 check "unknown account: unrated under the UTC month" "d1|D|2026-11|unrated|0|0

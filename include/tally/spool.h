@@ -59,7 +59,8 @@ void spool_read_close(struct spool_reader *r);
  * files closed, or -1. */
 int spool_recover(const char *dir, uint64_t *cut, struct terr *e);
 
-/* A closed file's records as the lines of a plain file, which ingest_file()
+/* A closed file's records as the lines of a new plain file (one of that
+ * name is unlinked first, never rewritten in place), which ingest_file()
  * reads like any switch file (the same content gives the same batch hash,
  * so a spool file ingested twice is skipped the second time).  *records
  * and *cut (bytes after the whole records) are set. */

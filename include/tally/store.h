@@ -4,9 +4,11 @@
  * server database needs one new module, not a hunt through the code.
  *
  * Schema: versioned by PRAGMA user_version and marked as tally's by
- * PRAGMA application_id.  store_open() creates a new store, upgrades an
- * older one in one transaction, and refuses a newer one or a SQLite file
- * that is not a tally store.  Tables are documented in tally-cdr(5).
+ * PRAGMA application_id.  store_open() reads both before it writes
+ * anything: it refuses a SQLite file that is not a tally store (leaving it
+ * byte for byte as it was) and a newer store; then a writer upgrades an
+ * older store in one transaction, and only a creating writer makes a new
+ * store of a missing or empty file.  Tables are documented in tally-cdr(5).
  *
  * Units of work: store_begin() .. store_commit() (or store_rollback());
  * a step that fails part-way rolls back, leaving the store as it was.
@@ -30,9 +32,19 @@ struct store;
 /* $TALLY_DB if set and not empty, else "./tally.db". */
 const char *store_default_path(void);
 
+/*
+ * How a command uses the store.  A missing file, a 0-byte file and a
+ * database with nothing in it are made a store only by STORE_CREATE (the
+ * commands that bring data in: tally-ingest, tally-tariff load); the
+ * other modes refuse them, naming the file.
+ */
 enum store_mode {
-	STORE_CREATE,		/* create the file if it does not exist */
-	STORE_EXISTING,		/* a missing file is an error (reports) */
+	STORE_CREATE,		/* writes; makes a new store of a missing or empty file */
+	STORE_EXISTING,		/* writes an existing store (rate, close, pay...) */
+	/* only reads (reports, lists, exports): SQLITE_OPEN_READONLY, so it
+	 * works on a read-only file system; an older store is refused, not
+	 * upgraded; every write fails */
+	STORE_READONLY,
 };
 
 struct store *store_open(const char *path, enum store_mode mode, struct terr *e);
@@ -53,6 +65,12 @@ struct batch_counts {
  * returns 1 and sets *id, 0 when there is none, -1 on error. */
 int store_batch_find(struct store *s, const char *source, const char *sha256,
     int64_t *id, struct terr *e);
+/* The first batch of another source whose file had this content and held
+ * CDRs (accepted or duplicates; an empty or header-only file holds none):
+ * returns 1 and sets *id and other (its source, cut to len), 0 when there
+ * is none, -1 on error. */
+int store_batch_find_elsewhere(struct store *s, const char *source,
+    const char *sha256, int64_t *id, char *other, size_t len, struct terr *e);
 /* Inside a transaction: a new batch with zero counts. */
 int store_batch_add(struct store *s, const char *source, const char *format,
     const char *file, const char *sha256, uint64_t bytes, int64_t *id,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "tally/billing.h"
+#include "tally/lookup.h"
 #include "tally/ratejob.h"
 #include "tally/store.h"
 #include "tally/timefmt.h"
@@ -25,6 +26,53 @@ usage(FILE *out)
 	    "                     [--for NUMBER] [--reference TEXT]\n"
 	    "       tally-account [--db FILE] ledger ID\n"
 	    "       tally-account --help | --version\n");
+}
+
+/*
+ * getopt_long() with options and operands in any order, as its own
+ * permuting would take them, except that an operand that is a '-' and a
+ * digit ("-100", an amount) stays an operand instead of being read as the
+ * options -1 -0 -0; "--" ends the options.  getopt_long() runs in
+ * "+" (stop at the first operand) mode and each operand is stepped over
+ * here.  Invariant: argv[1 .. *first) are the options read and
+ * argv[*first .. optind) the operands passed, so that at the end (-1) the
+ * operands are argv[optind .. argc), in their order.
+ */
+static void
+rotate(char **argv, int lo, int mid, int hi)
+{
+	for (; mid < hi; mid++, lo++) {
+		char *moved = argv[mid];
+
+		memmove(argv + lo + 1, argv + lo, (size_t)(mid - lo) * sizeof *argv);
+		argv[lo] = moved;
+	}
+}
+
+static int
+next_option(int argc, char **argv, const struct option *longopts, int *first)
+{
+	for (;;) {
+		const char *a = optind < argc ? argv[optind] : NULL;
+		int at = optind, ch;
+
+		if (a == NULL) {
+			optind = *first;
+			return -1;
+		}
+		if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
+			optind++;	/* an operand */
+			continue;
+		}
+		ch = getopt_long(argc, argv, "+", longopts, NULL);
+		rotate(argv, *first, at, optind);	/* the option before the operands */
+		*first += optind - at;
+		if (ch == -1) {		/* "--": the rest are operands */
+			optind = *first;
+			return -1;
+		}
+		return ch;
+	}
 }
 
 static int
@@ -146,11 +194,11 @@ main(int argc, char **argv)
 	struct tariff_set ts;
 	struct store *s;
 	struct terr e;
-	int ch, nargs, rc = -1, ti = -1, ai = -1;
+	int ch, nargs, rc = -1, ti = -1, ai = -1, opts_end = 1;
 	int32_t dd;
 	money amount = 0;
 
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = next_option(argc, argv, longopts, &opts_end)) != -1) {
 		switch (ch) {
 		case 'd': db = optarg; break;
 		case 'r': reseller = optarg; break;
@@ -176,20 +224,29 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (nargs == 2 && (money_parse(argv[optind + 2], &amount) != 0 || amount <= 0)) {
+	if (nargs == 2 && money_parse(argv[optind + 2], &amount) != 0) {
 		fprintf(stderr, "%s: %s: expected an amount greater than 0\n", progname,
 		    argv[optind + 2]);
+		return 2;
+	}
+	/* Money goes one way here; there is no negative entry to undo one. */
+	if (nargs == 2 && amount <= 0) {
+		fprintf(stderr, "%s: %s %s: a %s is an amount greater than 0 (to credit a "
+		    "customer for an invoice, issue a credit note: tally-invoice credit "
+		    "NUMBER --amount AMOUNT --reason TEXT)\n", progname, cmd,
+		    argv[optind + 2], cmd[0] == 'p' ? "payment" : "deposit");
 		return 2;
 	}
 	if (date && bill_date_parse(date, &dd) != 0) {
 		fprintf(stderr, "%s: --date %s: expected YYYY-MM-DD\n", progname, date);
 		return 2;
 	}
-	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
+	/* pay and deposit write; list, show and ledger only read */
+	if ((s = store_open(db, nargs == 2 ? STORE_EXISTING : STORE_READONLY, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 1;
 	}
-	if (tariff_set_load(s, &ts, &e) != 0)
+	if (tariff_set_load(s, &ts, &e) != 0 || lookup_reseller(s, reseller, &e) != 0)
 		goto out;
 	if (nargs >= 1 && (ti = tariff_set_find(&ts, argv[optind + 1], &ai)) < 0) {
 		terr_set(&e, "account \"%s\" is in no loaded tariff", argv[optind + 1]);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tally/invdoc.h"
+#include "tally/lookup.h"
 #include "tally/pdf.h"
 #include "tally/store.h"
 #include "tally/timefmt.h"
@@ -199,7 +200,7 @@ run(const char *db, const struct ids *ids, size_t k, size_t step, struct job *j)
 	struct terr *e = j->e;
 	int rc = 0;
 
-	if ((j->s = store_open(db, STORE_EXISTING, e)) == NULL)
+	if ((j->s = store_open(db, STORE_READONLY, e)) == NULL)
 		return -1;
 	if ((j->set = invdoc_set_new(j->s)) == NULL) {
 		terr_set(e, "out of memory");
@@ -349,8 +350,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", progname, j.dir, strerror(errno));
 		return 1;
 	}
-	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
+	if ((s = store_open(db, STORE_READONLY, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		return 1;
+	}
+	/* a name that is not in the store is an error, not nothing exported */
+	if (lookup_account(s, f.account, &e) != 0 || lookup_reseller(s, f.issuer, &e) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		store_close(s);
 		return 1;
 	}
 	if (store_each_invoice(s, &f, collect, &ids, &e) != 0) {

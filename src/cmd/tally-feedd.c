@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -22,6 +23,8 @@
 #include <unistd.h>
 
 #include "tally/feed.h"
+#include "tally/format.h"
+#include "tally/ingest.h"
 #include "tally/spool.h"
 
 static const char *progname = "tally-feedd";
@@ -32,6 +35,7 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: tally-feedd --spool DIR --credentials FILE [--listen ADDR:PORT]\n"
 	    "                   [--max-body BYTES] [--timeout SECONDS]\n"
+	    "                   [--auth-timeout SECONDS] [--max-per-client N]\n"
 	    "                   [--rotate-bytes BYTES] [--rotate-seconds SECONDS]\n"
 	    "                   [--log FILE | --syslog]\n"
 	    "       tally-feedd --help | --version\n");
@@ -55,6 +59,8 @@ static struct {
 	const char *log;
 	int syslog;
 	int inflight;			/* authenticated requests not yet done */
+	int draining;			/* SIGTERM: new requests get 503 */
+	unsigned timeout;		/* idle seconds of an authenticated client */
 } g = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
 	.synced_cv = PTHREAD_COND_INITIALIZER };
 
@@ -202,6 +208,22 @@ reply(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 	return rc;
 }
 
+/* A reply after which the connection is closed (Connection: close). */
+static enum MHD_Result
+reply_closing(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(msg), (void *)msg,
+	    MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result rc;
+
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result
 unauthorized(struct MHD_Connection *c)
 {
@@ -255,6 +277,64 @@ csv_records(char *body, size_t len, char ***rec, size_t **rlen, int *n, struct t
 	return 0;
 }
 
+/* Each connection thread's parsers, one per format, opened on first use
+ * (opening one reads a zone file) and freed when the thread ends. */
+static pthread_key_t parsers_key;
+
+static void
+free_parsers(void *p)
+{
+	struct format **f = p;
+
+	for (int k = 0; k <= FORMAT_CSV; k++)
+		format_free(f[k]);
+	free(f);
+}
+
+static struct format *
+parser(enum format_kind k, struct terr *e)
+{
+	struct format **f = pthread_getspecific(parsers_key);
+	struct format_opts o = { 0 };
+
+	if (f == NULL) {
+		if ((f = calloc(FORMAT_CSV + 1, sizeof *f)) == NULL ||
+		    pthread_setspecific(parsers_key, f) != 0) {
+			free(f);
+			terr_set(e, "out of memory");
+			return NULL;
+		}
+	}
+	if (f[k] == NULL)
+		f[k] = format_open(k, &o, e);
+	return f[k];
+}
+
+/*
+ * Each record as tally-ingest will read it, one by one: a request holding
+ * one it would reject is refused whole (400, naming it) before anything is
+ * acknowledged, so a switch never drops a CDR tally cannot bill.  Checked
+ * without ingest's --tz and --numbering, which the daemon does not know.
+ */
+static int
+check_records(const struct feed_source *src, char *const *rec, const size_t *len, int n,
+    struct terr *e)
+{
+	enum format_kind k;
+	struct format *f;
+	struct cdr_reject r;
+
+	if (format_kind_parse(src->format, &k) != 0 || k == FORMAT_CSV)
+		return terr_set(e, "source %s: format %s is not a feed's", src->name, src->format);
+	if ((f = parser(k, e)) == NULL)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (ingest_line_check(f, rec[i], len[i], &r) != 0)
+			return terr_set(e, "%s %d: %s: %s", n > 1 ? "line" : "record", i + 1,
+			    r.field, r.reason);
+	return 0;
+}
+
 static int
 content_type_is(struct MHD_Connection *c, const char *const *types)
 {
@@ -302,10 +382,10 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 			    " JSON: nothing stored\n", src->name, src->format);
 		if ((line = feed_fs_json_line(q->body ? q->body : "", q->len, &e)) == NULL)
 			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
-		if ((l = strlen(line)) > SPOOL_RECORD_MAX) {
+		l = strlen(line);
+		if (check_records(src, &line, &l, 1, &e) != 0) {
 			free(line);
-			return reply(c, MHD_HTTP_BAD_REQUEST, "the CDR is over %u bytes: nothing"
-			    " stored\n", SPOOL_RECORD_MAX);
+			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		}
 		rc = store_records(q->source, &line, &l, 1, &e);
 		free(line);
@@ -325,13 +405,10 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		}
 		/* checked before any is appended: a request is stored whole or not */
-		for (int i = 0; i < n; i++) {
-			if (rlen[i] > SPOOL_RECORD_MAX) {
-				free(rec);
-				free(rlen);
-				return reply(c, MHD_HTTP_BAD_REQUEST, "line %d is over %u bytes:"
-				    " nothing stored\n", i + 1, SPOOL_RECORD_MAX);
-			}
+		if (check_records(src, rec, rlen, n, &e) != 0) {
+			free(rec);
+			free(rlen);
+			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		}
 		rc = store_records(q->source, rec, rlen, n, &e);
 		free(rec);
@@ -356,6 +433,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		char *user = NULL, *pw = NULL;
 		const struct feed_source *src;
 
+		if (__atomic_load_n(&g.draining, __ATOMIC_ACQUIRE)) {
+			/* shutting down: an answer that says to retry, never a reset */
+			return reply_closing(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "shutting down: nothing stored, retry later\n");
+		}
 		if (strcmp(url, "/health") == 0) {
 			if (strcmp(method, "GET") != 0)
 				return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET /health\n");
@@ -376,6 +458,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			return MHD_NO;
 		q->source = (int)(src - g.src.v);
 		*con_cls = q;
+		/* an authenticated switch gets the full --timeout; before, the
+		 * shorter --auth-timeout keeps idle strangers from holding slots */
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, g.timeout);
 		pthread_mutex_lock(&g.mu);
 		g.inflight++;
 		pthread_mutex_unlock(&g.mu);
@@ -423,7 +508,69 @@ done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTermin
 	}
 }
 
+/* A new connection: --auth-timeout until it authenticates (handle()). */
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	unsigned *auth_timeout = cls;
+
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, *auth_timeout);
+}
+
 /* ---- main ------------------------------------------------------------------ */
+
+/* The log file as standard error (appended, made when missing); -1 with
+ * errno when it cannot be opened, standard error then as it was. */
+static int
+open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -1;
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * The spool and each source's folder in it are folders tally-feedd can
+ * write (made when missing): what is wrong is said at start, not as a 503
+ * to every switch later.  A file made and removed in each proves it (root
+ * passes every permission check, not a read-only file system).
+ */
+static int
+check_spool(struct terr *e)
+{
+	struct stat st;
+
+	if (mkdir(g.spool, 0700) != 0 && errno != EEXIST)
+		return terr_set(e, "--spool %s: %s", g.spool, strerror(errno));
+	if (stat(g.spool, &st) != 0 || !S_ISDIR(st.st_mode))
+		return terr_set(e, "--spool %s: not a directory", g.spool);
+	for (int i = 0; i < g.src.n; i++) {
+		char dir[4096], probe[4200];
+		int fd;
+
+		snprintf(dir, sizeof dir, "%s/%s", g.spool, g.src.v[i].name);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return terr_set(e, "%s: %s", dir, strerror(errno));
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+			return terr_set(e, "%s: not a directory", dir);
+		snprintf(probe, sizeof probe, "%s/.probe-XXXXXX", dir);
+		if ((fd = mkstemp(probe)) < 0)
+			return terr_set(e, "%s: cannot write: %s", dir, strerror(errno));
+		close(fd);
+		unlink(probe);
+	}
+	return 0;
+}
 
 static int
 parse_listen(const char *s, struct sockaddr_in *sa)
@@ -468,6 +615,8 @@ main(int argc, char **argv)
 		{ "credentials", required_argument, NULL, 'c' },
 		{ "max-body", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "auth-timeout", required_argument, NULL, 'a' },
+		{ "max-per-client", required_argument, NULL, 'p' },
 		{ "rotate-bytes", required_argument, NULL, 'b' },
 		{ "rotate-seconds", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'L' },
@@ -477,7 +626,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_at = "127.0.0.1:8080", *creds = NULL;
-	long long v, timeout = 30;
+	long long v, timeout = 30, auth_timeout = 5, per_client = 64;
+	unsigned auth_timeout_u;
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
 	struct terr e;
@@ -504,6 +654,14 @@ main(int argc, char **argv)
 			if (number_opt("timeout", optarg, 1, 3600, &timeout) != 0)
 				return 2;
 			break;
+		case 'a':
+			if (number_opt("auth-timeout", optarg, 1, 3600, &auth_timeout) != 0)
+				return 2;
+			break;
+		case 'p':
+			if (number_opt("max-per-client", optarg, 1, 512, &per_client) != 0)
+				return 2;
+			break;
 		case 'b':
 			if (number_opt("rotate-bytes", optarg, 4096, 1LL << 40, &v) != 0)
 				return 2;
@@ -528,16 +686,20 @@ main(int argc, char **argv)
 		    listen_at);
 		return 2;
 	}
-	if (g.log && freopen(g.log, "a", stderr) == NULL)
+	if (g.log && open_log(g.log) != 0) {
+		fprintf(stderr, "%s: --log %s: %s\n", progname, g.log, strerror(errno));
 		return 1;
+	}
+	g.timeout = (unsigned)timeout;
+	auth_timeout_u = (unsigned)(auth_timeout < timeout ? auth_timeout : timeout);
 	if (g.syslog)
 		openlog(progname, LOG_PID, LOG_DAEMON);
 	if (feed_sources_load(creds, &g.src, &e) != 0) {
 		logf_("%s", e.msg);
 		return 1;
 	}
-	if (mkdir(g.spool, 0700) != 0 && errno != EEXIST) {
-		logf_("%s: %s", g.spool, strerror(errno));
+	if (check_spool(&e) != 0) {
+		logf_("%s", e.msg);
 		return 1;
 	}
 	/* A file a crash left open is cut to its whole records and closed
@@ -548,8 +710,6 @@ main(int argc, char **argv)
 		int n;
 
 		snprintf(dir, sizeof dir, "%s/%s", g.spool, g.src.v[i].name);
-		if (access(dir, F_OK) != 0)
-			continue;
 		if ((n = spool_recover(dir, &cut, &e)) < 0) {
 			logf_("%s", e.msg);
 			return 1;
@@ -571,13 +731,16 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (pthread_create(&sync_thread, NULL, syncer, NULL) != 0)
+	if (pthread_key_create(&parsers_key, free_parsers) != 0 ||
+	    pthread_create(&sync_thread, NULL, syncer, NULL) != 0)
 		return 1;
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_POLL | MHD_USE_ITC, 0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout,
 	    MHD_OPTION_CONNECTION_LIMIT, 512u,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_client,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, &auth_timeout_u,
 	    MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL) {
@@ -589,24 +752,33 @@ main(int argc, char **argv)
 			if (sigwait(&sigs, &sig) != 0)
 				continue;
 			if (sig == SIGHUP) {
-				if (g.log && freopen(g.log, "a", stderr) == NULL)
-					rc = 1;
-				logf_("log reopened");
+				if (g.log && open_log(g.log) != 0)
+					logf_("--log %s: %s; logging on here", g.log, strerror(errno));
+				else
+					logf_("log reopened");
 				continue;
 			}
 			break;
 		}
 		logf_("stopping: finishing the requests in flight");
-		/* No new connections; the requests in flight are answered (up to
-		 * --timeout) before the connections are shut. */
+		/* Every request that reaches the daemon from now on is answered
+		 * 503 (retry), for a second while the connections queued on the
+		 * socket are taken; then no new connections, and the requests in
+		 * flight are answered (up to --timeout) before the connections
+		 * are shut.  A switch sees 200, 503 or a refused connection,
+		 * never a reset. */
+		__atomic_store_n(&g.draining, 1, __ATOMIC_RELEASE);
+		usleep(1000000);
 		MHD_quiesce_daemon(d);
 		for (long waited = 0; waited < timeout * 20; waited++) {
+			const union MHD_DaemonInfo *di =
+			    MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 			int n;
 
 			pthread_mutex_lock(&g.mu);
 			n = g.inflight;
 			pthread_mutex_unlock(&g.mu);
-			if (n == 0)
+			if (n == 0 && (di == NULL || di->num_connections == 0 || waited >= 20))
 				break;
 			usleep(50000);
 		}

@@ -2,10 +2,12 @@
  * tally-ingest - switch CDR files into the tally store.  See tally-ingest(1).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,7 +25,15 @@ struct run {
 	struct store *store;
 	struct format *fmt;
 	const char *source;
-	uint64_t shown;		/* rejects printed for the current file */
+	struct ingest_opts opts;
+	/* The rejects of the current file: how many, and the first
+	 * REJECTS_SHOWN kept to print once its batch is stored (a batch that
+	 * fails stores no reject, and its lines would only mislead). */
+	uint64_t shown;
+	struct kept_reject {
+		char *file, *field, *reason;	/* owned; NULL: out of memory */
+		uint64_t line;
+	} kept[REJECTS_SHOWN];
 	int tty;
 	int failed;
 };
@@ -34,10 +44,10 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
 	    "                    [--numbering FILE] [--map FILE] [--key FIELD=NAME]...\n"
-	    "                    [--mixed-layouts] FILE|DIR...\n"
+	    "                    [--mixed-layouts] [--also-under-source] FILE|DIR...\n"
 	    "       tally-ingest [--db FILE] --source NAME --format FMT [--tz ZONE]\n"
 	    "                    [--numbering FILE] [--map FILE] [--mixed-layouts]\n"
-	    "                    --spool DIR\n"
+	    "                    [--also-under-source] --spool DIR\n"
 	    "       tally-ingest --help | --version\n"
 	    "FMT is asterisk, freeswitch, kamailio or csv; see tally-ingest(1).\n");
 }
@@ -47,12 +57,39 @@ on_reject(void *arg, const char *file, uint64_t line, const struct cdr_reject *r
 {
 	struct run *run = arg;
 
-	if (run->shown++ < REJECTS_SHOWN) {
-		/* reasons quote the input: keep its bytes off the terminal */
-		fprintf(stderr, "%s: %s:%llu: %s: ", progname, file,
-		    (unsigned long long)line, r->field);
-		report_escaped(stderr, r->reason, strlen(r->reason), 1000);
-		fputc('\n', stderr);
+	if (run->shown < REJECTS_SHOWN) {
+		struct kept_reject *k = &run->kept[run->shown];
+
+		k->file = strdup(file);
+		k->field = strdup(r->field);
+		k->reason = strdup(r->reason);
+		k->line = line;
+	}
+	run->shown++;
+}
+
+/* The kept rejects of a file, printed (its batch was stored) or not. */
+static void
+kept_rejects_flush(struct run *run, int print)
+{
+	for (uint64_t i = 0; i < run->shown && i < REJECTS_SHOWN; i++) {
+		struct kept_reject *k = &run->kept[i];
+
+		if (print) {
+			/* reasons quote the input: keep its bytes off the terminal */
+			fprintf(stderr, "%s: %s:%llu: %s: ", progname,
+			    k->file ? k->file : "?", (unsigned long long)k->line,
+			    k->field ? k->field : "?");
+			if (k->reason)
+				report_escaped(stderr, k->reason, strlen(k->reason), 1000);
+			else
+				fputs("(out of memory)", stderr);
+			fputc('\n', stderr);
+		}
+		free(k->file);
+		free(k->field);
+		free(k->reason);
+		*k = (struct kept_reject){ 0 };
 	}
 }
 
@@ -74,15 +111,18 @@ ingest_one(struct run *run, const char *path)
 	struct terr e;
 
 	run->shown = 0;
-	if (ingest_file(run->store, run->fmt, run->source, path, &h, &res, &e) != 0) {
+	if (ingest_file_with(run->store, run->fmt, run->source, path, &run->opts, &h, &res,
+	    &e) != 0) {
 		if (run->tty)
 			fputc('\n', stderr);
 		fprintf(stderr, "%s: %s; nothing of it was stored\n", progname, e.msg);
+		kept_rejects_flush(run, 0);	/* rolled back: no reject is stored */
 		run->failed = 1;
 		return -1;
 	}
 	if (run->tty && res.n.read >= INGEST_PROGRESS_LINES)
 		fputc('\n', stderr);
+	kept_rejects_flush(run, 1);
 	if (run->shown > REJECTS_SHOWN)
 		fprintf(stderr, "%s: %s: ... and %llu more, see tally-report rejects\n",
 		    progname, path, (unsigned long long)(run->shown - REJECTS_SHOWN));
@@ -171,17 +211,45 @@ ingest_dir(struct run *run, const char *dir)
  * file is renamed NNN.done.  A run stopped between the two finds the
  * batch by its hash the next time and only renames.  Files being written
  * (.open) are left to the daemon.
+ *
+ * Two runs on one spool must not overlap: the second would write the
+ * .lines file the first is reading, and the first would store a short
+ * batch and mark the whole spool file done.  So a run holds a lock on the
+ * source's spool folder throughout (waiting for the other run to end),
+ * and a .lines file is always made new (unlinked, then created
+ * exclusively), never rewritten in place.
  */
+static int
+lock_spool(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, "%s: %s: waiting for the tally-ingest already reading it\n",
+		    progname, dir);
+		if (flock(fd, LOCK_EX) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 static void
 ingest_spool(struct run *run, const char *spool)
 {
 	char dir[4096], **names;
 	ssize_t n;
+	int lock;
 
 	snprintf(dir, sizeof dir, "%s/%s", spool, run->source);
-	if ((n = list_files(dir, ".cdr", &names)) < 0) {
+	if ((lock = lock_spool(dir)) < 0 || (n = list_files(dir, ".cdr", &names)) < 0) {
 		fprintf(stderr, "%s: %s: cannot open the source's spool\n", progname, dir);
 		run->failed = 1;
+		if (lock >= 0)
+			close(lock);
 		return;
 	}
 	for (ssize_t i = 0; i < n; i++) {
@@ -209,6 +277,7 @@ ingest_spool(struct run *run, const char *spool)
 		free(names[i]);
 	}
 	free(names);
+	close(lock);
 }
 
 static int
@@ -243,6 +312,7 @@ main(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "spool", required_argument, NULL, 'S' },
 		{ "mixed-layouts", no_argument, NULL, 'M' },
+		{ "also-under-source", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -266,6 +336,7 @@ main(int argc, char **argv)
 		case 'm': fo.map_path = optarg; break;
 		case 'S': spool = optarg; break;
 		case 'M': fo.mixed_layouts = 1; break;
+		case 'A': run.opts.also_under_source = 1; break;
 		case 'k':
 			if (set_kam_key(&fo, optarg) != 0) {
 				fprintf(stderr, "%s: --key %s: expected caller|callee|callid|"
@@ -283,7 +354,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (!ingest_source_valid(run.source)) {
-		fprintf(stderr, "%s: --source %s: use 1 to 64 of A-Z a-z 0-9 _ . -\n",
+		fprintf(stderr, "%s: --source %s: use 1 to 64 of A-Z a-z 0-9 _ . -,"
+		    " the first a letter or digit\n",
 		    progname, run.source);
 		return 2;
 	}

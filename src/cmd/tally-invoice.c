@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tally/invoice.h"
+#include "tally/lookup.h"
 #include "tally/store.h"
 #include "tally/timefmt.h"
 
@@ -127,8 +128,16 @@ main(int argc, char **argv)
 	}
 	if (due)
 		period = "the due periods";
-	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
+	/* list only reads; close, issue, void and credit write */
+	if ((s = store_open(db, strcmp(cmd, "list") == 0 ? STORE_READONLY : STORE_EXISTING,
+	    &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		return 1;
+	}
+	/* a name that is not in the store is an error, not an empty list */
+	if (lookup_account(s, account, &e) != 0 || lookup_reseller(s, reseller, &e) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		store_close(s);
 		return 1;
 	}
 	if (strcmp(cmd, "close") == 0) {

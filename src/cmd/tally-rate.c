@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tally/lookup.h"
 #include "tally/ratejob.h"
 #include "tally/store.h"
 #include "tally/timefmt.h"
@@ -57,6 +58,12 @@ main(int argc, char **argv)
 	}
 	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		return 1;
+	}
+	/* an account not in the store is an error, not "rated 0 CDRs" */
+	if (lookup_account(s, account, &e) != 0) {
+		fprintf(stderr, "%s: %s; nothing was changed\n", progname, e.msg);
+		store_close(s);
 		return 1;
 	}
 	if (rate_run(s, period, account, &sum, &e) != 0) {

@@ -2,11 +2,13 @@
  * tally-replay - re-rate a batch as it was rated, or with another tariff
  * version, and show every difference.  See tally-replay(1).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tally/lookup.h"
 #include "tally/replay.h"
 #include "tally/report.h"
 #include "tally/store.h"
@@ -21,14 +23,18 @@ usage(FILE *out)
 	    "       tally-replay --help | --version\n");
 }
 
+/* An id: 1 to INT64_MAX, all digits; one out of range is not cut to fit. */
 static int
 number(const char *opt, const char *s, int64_t *out)
 {
 	char *end;
-	long long v = strtoll(s, &end, 10);
+	long long v;
 
-	if (*s == '\0' || *end != '\0' || v <= 0) {
-		fprintf(stderr, "%s: %s %s: expected a positive number\n", progname, opt, s);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < 1) {
+		fprintf(stderr, "%s: %s %s: expected 1 to %lld\n", progname, opt, s,
+		    (long long)INT64_MAX);
 		return -1;
 	}
 	*out = v;
@@ -99,8 +105,14 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
+	if ((s = store_open(db, STORE_READONLY, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		return 2;
+	}
+	/* An error, not "0 CDRs replayed, 0 differ"; 2, as 1 means they differ. */
+	if (lookup_batch(s, batch, &e) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		store_close(s);
 		return 2;
 	}
 	if (fmt == REPORT_CSV)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tally/lookup.h"
 #include "tally/report.h"
 #include "tally/store.h"
 #include "tally/xlsx.h"
@@ -142,16 +143,19 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'b':
+			errno = 0;
 			batch = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || batch <= 0) {
-				fprintf(stderr, "%s: --batch %s: expected a batch number\n",
-				    progname, optarg);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 || batch < 1) {
+				fprintf(stderr, "%s: --batch %s: expected 1 to %lld\n",
+				    progname, optarg, (long long)INT64_MAX);
 				return 2;
 			}
 			break;
 		case 'l':
+			errno = 0;
 			limit = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || limit < 1 || limit > 100000) {
+			if (*optarg == '\0' || *end != '\0' || errno != 0 || limit < 1 ||
+			    limit > 100000) {
 				fprintf(stderr, "%s: --limit %s: expected 1 to 100000\n", progname,
 				    optarg);
 				return 2;
@@ -194,8 +198,15 @@ main(int argc, char **argv)
 		    progname);
 		return 2;
 	}
-	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
+	if ((s = store_open(db, STORE_READONLY, &e)) == NULL) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		return 1;
+	}
+	/* a name that is not in the store is an error, not an empty report */
+	if (lookup_batch(s, batch, &e) != 0 || lookup_account(s, account, &e) != 0 ||
+	    lookup_reseller(s, reseller, &e) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, e.msg);
+		store_close(s);
 		return 1;
 	}
 	/* reconcile, rejects and unrated write JSON from their CSV form */

@@ -2,12 +2,14 @@
  * tally-tariff - validate, load, list and compare tariff packages.
  * See tally-tariff(1) and tally-tariff(5).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "tally/lookup.h"
 #include "tally/ratejob.h"
 #include "tally/store.h"
 #include "tally/tariff.h"
@@ -195,11 +197,17 @@ cmd_diff(struct store *s, const char *v1, const char *v2)
 	struct tariff_pkg a, b;
 	struct terr e;
 	char *end1, *end2;
-	long long x = strtoll(v1, &end1, 10), y = strtoll(v2, &end2, 10);
-	int n;
+	long long x, y;
+	int n, range;
 
-	if (*end1 || *end2 || x <= 0 || y <= 0) {
-		fprintf(stderr, "%s: diff takes two version numbers\n", progname);
+	errno = 0;
+	x = strtoll(v1, &end1, 10);
+	range = errno;
+	y = strtoll(v2, &end2, 10);
+	if (*v1 == '\0' || *v2 == '\0' || *end1 || *end2 || range || errno || x <= 0 ||
+	    y <= 0) {
+		fprintf(stderr, "%s: diff %s %s: takes two version numbers, 1 to %lld\n",
+		    progname, v1, v2, (long long)INT64_MAX);
 		return 2;
 	}
 	if (store_tariff_files(s, x, &a, &e) != 0) {
@@ -270,13 +278,14 @@ main(int argc, char **argv)
 		return cmd_validate(argv[optind + 1]);
 	if (strcmp(cmd, "load") == 0)
 		return finish(cmd_load(db, argv[optind + 1]));
-	if ((s = store_open(db, STORE_EXISTING, &e)) == NULL) {
+	if ((s = store_open(db, STORE_READONLY, &e)) == NULL) {	/* list, diff */
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		return 2;
 	}
 	if (strcmp(cmd, "diff") == 0)
 		rc = cmd_diff(s, argv[optind + 1], argv[optind + 2]);
-	else if (store_each_version(s, reseller, list_row, NULL, &e) < 0) {
+	else if (lookup_reseller(s, reseller, &e) != 0 ||
+	    store_each_version(s, reseller, list_row, NULL, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		rc = 2;
 	} else

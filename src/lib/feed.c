@@ -56,7 +56,8 @@ feed_sources_load(const char *path, struct feed_sources *out, struct terr *e)
 		if (n != 3 || !ingest_source_valid(name) || strlen(pw) > 128 ||
 		    format_kind_parse(fmt, &k) != 0 || k == FORMAT_CSV) {
 			terr_set(e, "%s:%ld: expected SOURCE PASSWORD FORMAT (asterisk, freeswitch"
-			    " or kamailio; a source of 1 to 64 of A-Z a-z 0-9 _ . -)", path, lineno);
+			    " or kamailio; a source of 1 to 64 of A-Z a-z 0-9 _ . -,"
+			    " the first a letter or digit)", path, lineno);
 			goto fail;
 		}
 		for (int i = 0; i < out->n; i++) {
@@ -150,6 +151,24 @@ feed_url_decode(char *s, int plus_is_space)
 	return 0;
 }
 
+/* A JSON number as the whole number a CSV column holds, or -1: a number
+ * from the network is never cut (59.9 is not 59) nor cast out of range. */
+static int
+whole_number(json_t *j, char out[32])
+{
+	double d;
+
+	if (json_is_integer(j)) {
+		snprintf(out, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		return 0;
+	}
+	d = json_real_value(j);
+	if (!(d > -1e15 && d < 1e15) || d != (double)(long long)d)
+		return -1;
+	snprintf(out, 32, "%lld", (long long)d);
+	return 0;
+}
+
 /* A value of "variables", else of the first caller profile; "" if none. */
 static const char *
 fs_field(json_t *root, const char *var, const char *profile_key)
@@ -188,6 +207,11 @@ feed_fs_json_line(const char *body, size_t len, struct terr *e)
 	json_error_t je;
 	json_t *root;
 
+	/* a NUL would end the form's value early, and JSON text holds none */
+	if (memchr(body, '\0', len) != NULL) {
+		terr_set(e, "the body holds a NUL byte");
+		return NULL;
+	}
 	/* mod_json_cdr posts the JSON as it is, or as the form field "cdr" */
 	if (len >= 4 && memcmp(body, "cdr=", 4) == 0) {
 		if ((text = strndup(body + 4, len - 4)) == NULL || feed_url_decode(text, 1) != 0) {
@@ -215,8 +239,11 @@ feed_fs_json_line(const char *body, size_t len, struct terr *e)
 			json_t *j = json_object_get(json_object_get(root, "variables"),
 			    cols[i].var);
 
-			snprintf(num, sizeof num, "%lld", json_is_integer(j) ?
-			    (long long)json_integer_value(j) : (long long)json_real_value(j));
+			if (whole_number(j, num) != 0) {
+				terr_set(e, "variable %s: %.15g is not a whole number of seconds"
+				    " below 10^15", cols[i].var, json_real_value(j));
+				goto fail;
+			}
 			v = num;
 		}
 		/* Values are url-encoded in mod_json_cdr's default configuration,

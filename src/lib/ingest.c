@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,7 +15,9 @@ ingest_source_valid(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > 64)
+	/* it names a folder of the feed's spool: never "." or "..", never
+	 * hidden, never an option */
+	if (n == 0 || n > 64 || !isalnum((unsigned char)name[0]))
 		return 0;
 	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789_.-") == n;
@@ -71,6 +74,21 @@ line_unusable(const struct lline *l, struct cdr_reject *r)
 	if (memchr(l->text, '\r', l->len) != NULL)
 		return cdr_reject(r, "line", "bare CR in line (a file with CR line ends?)");
 	return 0;
+}
+
+int
+ingest_line_check(struct format *f, const char *text, size_t len, struct cdr_reject *r)
+{
+	struct lline l = { .text = text, .len = len, .full_len = len, .lineno = 1,
+		.too_long = len > INGEST_LINE_MAX };
+	struct cdr c;
+
+	if (line_unusable(&l, r) != 0)
+		return -1;
+	format_begin_file(f);
+	if (format_wants_scan(f))
+		format_scan(f, text, len);
+	return format_parse(f, text, len, &c, r);
 }
 
 /* A first pass over the file for formats whose lines must agree with
@@ -190,10 +208,46 @@ open_regular(const char *path, uint64_t *size, struct terr *e)
 	return fp;
 }
 
+/*
+ * Whether the store already holds this content: 1 when this source
+ * delivered it (res->batch says as which batch), -1 with e when another
+ * source did and the caller has not said it is meant (the same calls
+ * would be billed twice, once under each source), 0 when it is new here.
+ */
+static int
+already_stored(struct store *s, const char *source, const char *path,
+    const char *sha, const struct ingest_opts *o, struct ingest_result *res,
+    struct terr *e)
+{
+	char other[128];
+	int64_t id;
+	int found;
+
+	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0)
+		return found;
+	if (o != NULL && o->also_under_source)
+		return 0;
+	if ((found = store_batch_find_elsewhere(s, source, sha, &id, other, sizeof other,
+	    e)) <= 0)
+		return found;
+	return terr_set(e, "%s: the same content is already stored under source %s "
+	    "(batch %lld): refused under source %s, which would bill its calls a "
+	    "second time (--also-under-source if that is meant)", path, other,
+	    (long long)id, source);
+}
+
 int
 ingest_file(struct store *s, struct format *f, const char *source,
     const char *path, const struct ingest_hooks *h, struct ingest_result *res,
     struct terr *e)
+{
+	return ingest_file_with(s, f, source, path, NULL, h, res, e);
+}
+
+int
+ingest_file_with(struct store *s, struct format *f, const char *source,
+    const char *path, const struct ingest_opts *o, const struct ingest_hooks *h,
+    struct ingest_result *res, struct terr *e)
 {
 	char sha[2 * SHA256_DIGEST_SIZE + 1], sha2[sizeof sha];
 	uint64_t size;
@@ -210,14 +264,14 @@ ingest_file(struct store *s, struct format *f, const char *source,
 		fclose(fp);
 		return terr_set(e, "%s: read error: %s", path, strerror(errno));
 	}
-	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0)
+	if ((found = already_stored(s, source, path, sha, o, res, e)) != 0)
 		goto skip;
 	if (store_begin(s, e) != 0) {
 		fclose(fp);
 		return -1;
 	}
 	/* Again under the write lock: an overlapping run may have just done it. */
-	if ((found = store_batch_find(s, source, sha, &res->batch, e)) != 0) {
+	if ((found = already_stored(s, source, path, sha, o, res, e)) != 0) {
 		store_rollback(s);
 		goto skip;
 	}

@@ -8,6 +8,7 @@
  * document near 4 ms.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <hpdf.h>
 #include <limits.h>
 #include <stdio.h>
@@ -778,7 +779,7 @@ pdf_invoice(struct pdf_writer *w, struct invdoc_set *set, const struct invdoc *d
 {
 	char tmp[PATH_MAX];
 	HPDF_Page page;
-	int rc = -1;
+	int rc = -1, fd;
 
 	if (HPDF_NewDoc(w->pdf) != HPDF_OK) {
 		terr_set(e, "libharu: cannot start a document (error 0x%04X)", (unsigned)w->err);
@@ -812,7 +813,13 @@ pdf_invoice(struct pdf_writer *w, struct invdoc_set *set, const struct invdoc *d
 		goto out;
 	}
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (HPDF_SaveToFile(w->pdf, tmp) != HPDF_OK || w->err) {
+	/* libharu's error code does not say why a file cannot be made: make it
+	 * here first, so that the message has the reason. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
+	    close(fd) != 0) {
+		terr_set(e, "%s: %s", tmp, strerror(errno));
+		rc = -1;
+	} else if (HPDF_SaveToFile(w->pdf, tmp) != HPDF_OK || w->err) {
 		terr_set(e, "%s: cannot write (libharu error 0x%04X)", tmp, (unsigned)w->err);
 		unlink(tmp);
 		rc = -1;

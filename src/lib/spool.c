@@ -373,13 +373,19 @@ spool_extract(const char *path, const char *lines, uint64_t *records, uint64_t *
 	FILE *out;
 	const void *p;
 	size_t n;
-	int rc;
+	int rc, fd = -1;
 
 	*records = *cut = 0;
 	if (r == NULL)
 		return -1;
-	if ((out = fopen(lines, "w")) == NULL) {
+	/* A new file, never the old one rewritten: a reader still holding the
+	 * old one (a run of a version before the spool lock) keeps its bytes. */
+	if ((unlink(lines) != 0 && errno != ENOENT) ||
+	    (fd = open(lines, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    (out = fdopen(fd, "w")) == NULL) {
 		terr_set(e, "%s: %s", lines, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		spool_read_close(r);
 		return -1;
 	}

@@ -1,8 +1,11 @@
+#include <ctype.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "tally/store.h"
@@ -382,7 +385,9 @@ struct store {
 	int legacy_has;
 };
 
+static sqlite3_stmt *prep(struct store *s, const char *sql, struct terr *e);
 static void unprep(struct store *s, sqlite3_stmt *st);
+static const char *text(sqlite3_stmt *st, int col);
 
 const char *
 store_default_path(void)
@@ -428,24 +433,13 @@ query_int(struct store *s, const char *sql, int64_t *out, struct terr *e)
 	return 0;
 }
 
+/* Take an older store to the current schema, in one transaction. */
 static int
 migrate(struct store *s, struct terr *e)
 {
-	int64_t version, appid, ntables;
+	int64_t version;
 	char sql[128];
 
-	if (query_int(s, "PRAGMA user_version", &version, e) != 0 ||
-	    query_int(s, "PRAGMA application_id", &appid, e) != 0 ||
-	    query_int(s, "SELECT count(*) FROM sqlite_schema", &ntables, e) != 0)
-		return -1;
-	if (appid != APPLICATION_ID && (appid != 0 || ntables != 0))
-		return terr_set(e, "%s: not a tally store", s->path);
-	if (version > STORE_SCHEMA_VERSION)
-		return terr_set(e, "%s: store schema version %lld is newer than this "
-		    "program supports (%d); use a newer tally", s->path,
-		    (long long)version, STORE_SCHEMA_VERSION);
-	if (version == STORE_SCHEMA_VERSION)
-		return 0;
 	if (exec(s, "BEGIN IMMEDIATE", e) != 0)
 		return -1;
 	/* Re-read under the write lock: another process may have migrated. */
@@ -464,35 +458,234 @@ fail:
 	return -1;
 }
 
+/* What a file holds, as its header says. */
+enum content {
+	CONTENT_EMPTY,		/* 0 bytes, or a database with nothing in it */
+	CONTENT_TALLY,
+	CONTENT_OTHER,		/* another program's database */
+};
+
+struct identity {
+	enum content what;
+	int64_t version;	/* PRAGMA user_version */
+	int64_t pages;		/* 0: a 0-byte file */
+};
+
+/*
+ * What the file is, read on a connection that has written nothing: a
+ * tally store carries tally's application_id (every migration sets it in
+ * the transaction that makes the schema).  A file with no schema, no
+ * application_id and no user_version is empty: a 0-byte file, or what an
+ * interrupted creation by an older tally left (it switched to WAL first).
+ * Anything else belongs to another program.
+ */
+static int
+identify(struct store *s, struct identity *id, struct terr *e)
+{
+	int64_t appid, nschema;
+
+	if (query_int(s, "PRAGMA application_id", &appid, e) != 0 ||
+	    query_int(s, "PRAGMA user_version", &id->version, e) != 0 ||
+	    query_int(s, "PRAGMA page_count", &id->pages, e) != 0 ||
+	    query_int(s, "SELECT count(*) FROM sqlite_schema", &nschema, e) != 0)
+		return -1;
+	if (appid == APPLICATION_ID)
+		id->what = CONTENT_TALLY;
+	else if (appid == 0 && id->version == 0 && nschema == 0)
+		id->what = CONTENT_EMPTY;
+	else
+		id->what = CONTENT_OTHER;
+	return 0;
+}
+
+/* Whether a command opening the store in this mode may use the file. */
+static int
+check_identity(struct store *s, const struct identity *id, enum store_mode mode,
+    struct terr *e)
+{
+	if (id->what == CONTENT_OTHER)
+		return terr_set(e, "%s: not a tally store (another program's SQLite "
+		    "database); left as it was", s->path);
+	if (id->what == CONTENT_EMPTY && mode != STORE_CREATE)
+		return terr_set(e, "%s: not a tally store: %s; tally-ingest or "
+		    "tally-tariff load makes one", s->path,
+		    id->pages == 0 ? "an empty file" : "an empty database");
+	if (id->version > STORE_SCHEMA_VERSION)
+		return terr_set(e, "%s: store schema version %lld is newer than this "
+		    "program supports (%d); use a newer tally", s->path,
+		    (long long)id->version, STORE_SCHEMA_VERSION);
+	if (mode == STORE_READONLY && id->version < STORE_SCHEMA_VERSION)
+		return terr_set(e, "%s: store schema version %lld is older than this "
+		    "program's (%d) and this command only reads: run a command that "
+		    "writes (tally-rate, tally-ingest) to upgrade it", s->path,
+		    (long long)id->version, STORE_SCHEMA_VERSION);
+	return 0;
+}
+
+/* Why a file could not be opened: a missing store said as such. */
+static int
+open_error(struct store *s, struct terr *e)
+{
+	struct stat st;
+
+	if (stat(s->path, &st) != 0 && errno == ENOENT)
+		return terr_set(e, "%s: no such store; tally-ingest or tally-tariff load "
+		    "makes one", s->path);
+	return db_error(s, e, "cannot open");
+}
+
+/* Whether the store may have a write-ahead log file beside it. */
+static int
+has_wal_file(const char *path)
+{
+	size_t n = strlen(path);
+	char *wal = malloc(n + sizeof "-wal");
+	struct stat st;
+	int rc;
+
+	if (wal == NULL)
+		return 1;	/* the careful answer */
+	memcpy(wal, path, n);
+	memcpy(wal + n, "-wal", sizeof "-wal");
+	rc = stat(wal, &st) == 0 || errno != ENOENT;
+	free(wal);
+	return rc;
+}
+
+/*
+ * The path as a "file:" URI with immutable=1: a byte outside
+ * [A-Za-z0-9/._~-] is %-escaped ("?" and "#" would end the path, "%"
+ * starts an escape), and an absolute path gets an empty authority
+ * ("file:///..."), so that one starting "//" is not read as a host.
+ */
+static char *
+immutable_uri(const char *path)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	const char *head = path[0] == '/' ? "file://" : "file:", *tail = "?immutable=1";
+	char *uri = malloc(strlen(head) + 3 * strlen(path) + strlen(tail) + 1), *p;
+
+	if (uri == NULL)
+		return NULL;
+	memcpy(uri, head, strlen(head));
+	p = uri + strlen(head);
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if (isascii(*c) && (isalnum(*c) || strchr("/._~-", *c) != NULL)) {
+			*p++ = (char)*c;
+		} else {
+			*p++ = '%';
+			*p++ = hexd[*c >> 4];
+			*p++ = hexd[*c & 15];
+		}
+	}
+	memcpy(p, tail, strlen(tail) + 1);
+	return uri;
+}
+
+/* A writer's connection: only STORE_CREATE creates a missing file. */
+static int
+connect_writer(struct store *s, enum store_mode mode, struct terr *e)
+{
+	int flags = SQLITE_OPEN_READWRITE | (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+
+	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
+		return open_error(s, e);
+	/* SQLite quietly opens a file it may not write read-only */
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return terr_set(e, "%s: cannot be written here (a read-only file or file "
+		    "system), and this command writes the store", s->path);
+	return 0;
+}
+
+/*
+ * A reader's connection, SQLITE_OPEN_READONLY: it cannot write the store,
+ * and it works where nothing can be written.  The one hard case is a store
+ * in WAL mode (every store is) in a folder or on a file system the user
+ * cannot write: SQLite reads a WAL database through its -shm and -wal
+ * files and creates them when they are missing, which they are once the
+ * last writer has closed (it folds the log into the database and removes
+ * both), so the first read fails with SQLITE_CANTOPEN (sqlite.org/wal.html,
+ * "Read-Only Databases").  Then, and only when there is no -wal file, the
+ * store is opened again with the immutable=1 URI parameter: no locks, no
+ * -shm, the database file alone.  That file is then the whole store (every
+ * commit reached it when the log was folded in), and it cannot change
+ * while we read, because a writer would first have to create a -wal in
+ * that same folder.  A -wal left by a writer that did not close, with no
+ * -shm and no way to make one, holds commits the file alone lacks: that
+ * is refused rather than read without them.  Where they can be made, a
+ * read-only connection leaves an empty -wal and the -shm behind (it may
+ * not fold the log in); the next writer to close removes them.
+ */
+static int
+connect_reader(struct store *s, struct terr *e)
+{
+	int64_t appid;
+	char *uri;
+	int rc;
+
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return open_error(s, e);
+	if (query_int(s, "PRAGMA application_id", &appid, e) == 0)
+		return 0;
+	if (sqlite3_errcode(s->db) != SQLITE_CANTOPEN)
+		return -1;
+	if (has_wal_file(s->path))
+		return terr_set(e, "%s: cannot read the store here: its write-ahead log "
+		    "(-wal) needs a -shm file that cannot be created; open it once "
+		    "where it can be written", s->path);
+	sqlite3_close(s->db);
+	s->db = NULL;
+	if ((uri = immutable_uri(s->path)) == NULL)
+		return terr_set(e, "out of memory");
+	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	return rc == SQLITE_OK ? 0 : db_error(s, e, "cannot open");
+}
+
+/*
+ * Connection settings; none of them writes to the file.  FULL: a
+ * committed batch survives power loss, not just a crash.  A 128 MiB page
+ * cache keeps the record-key index of a million-line batch in memory
+ * during its one transaction (at 32 MiB it thrashed: 13 s for 500k lines,
+ * 30 s for 1M).  Temporary tables (a rating run's work list) go to files
+ * with a 16 MiB cache rather than growing in memory; the sorter's buffers
+ * are sized by the main cache.  So memory is bounded by these caches, not
+ * by the CDRs in the store or the file.  One helper thread lets SQLite's
+ * sorter use the second core.
+ */
+static int
+tune(struct store *s, struct terr *e)
+{
+	sqlite3_busy_timeout(s->db, 10000);
+	return exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+	    " PRAGMA cache_size = -131072; PRAGMA temp_store = FILE;"
+	    " PRAGMA temp.cache_size = -16384; PRAGMA threads = 1", e);
+}
+
+/*
+ * Nothing is written before the file is known to be a tally store, or an
+ * empty file a creating command may make one: only then does a writer
+ * switch it to WAL (persistent: a no-op on a store, the first write of a
+ * new one) and bring an older schema up to date.
+ */
 struct store *
 store_open(const char *path, enum store_mode mode, struct terr *e)
 {
-	int flags = SQLITE_OPEN_READWRITE | (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
 	struct store *s = calloc(1, sizeof *s);
+	struct identity id;
 
 	if (s == NULL || (s->path = strdup(path)) == NULL) {
 		free(s);
 		terr_set(e, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		db_error(s, e, "cannot open");
+	if ((mode == STORE_READONLY ? connect_reader(s, e) : connect_writer(s, mode, e)) != 0 ||
+	    tune(s, e) != 0 || identify(s, &id, e) != 0 ||
+	    check_identity(s, &id, mode, e) != 0)
 		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, 10000);
-	/* FULL: a committed batch survives power loss, not just a crash.
-	 * A 128 MiB page cache keeps the record-key index of a million-line
-	 * batch in memory during its one transaction (at 32 MiB it thrashed:
-	 * 13 s for 500k lines, 30 s for 1M).  Temporary tables (a rating run's work list)
-	 * go to files with a 16 MiB cache rather than growing in memory; the
-	 * sorter's buffers are sized by the main cache.  So memory is bounded
-	 * by these caches, not by the CDRs in the store or the file.  One
-	 * helper thread lets SQLite's sorter use the second core. */
-	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	    " PRAGMA foreign_keys = ON; PRAGMA cache_size = -131072;"
-	    " PRAGMA temp_store = FILE; PRAGMA temp.cache_size = -16384;"
-	    " PRAGMA threads = 1", e) != 0 ||
-	    migrate(s, e) != 0)
+	if (mode != STORE_READONLY &&
+	    (exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+	    (id.version < STORE_SCHEMA_VERSION && migrate(s, e) != 0)))
 		goto fail;
 	return s;
 fail:
@@ -600,6 +793,42 @@ store_batch_find(struct store *s, const char *source, const char *sha256,
     int64_t *id, struct terr *e)
 {
 	return find_id(s, S_BATCH_FIND, source, sha256, id, e);
+}
+
+/*
+ * The batch table has no index on the hash alone (one would take a schema
+ * version), and scanning it cost 25 ms a file at 100,000 batches.  Its
+ * UNIQUE (source, sha256) index serves instead, one source at a time: the
+ * recursive query steps from each source to the next one in the index,
+ * then looks the hash up under each, a few index seeks per source (under
+ * 1 ms with 50 sources and 100,000 batches).
+ */
+int
+store_batch_find_elsewhere(struct store *s, const char *source, const char *sha256,
+    int64_t *id, char *other, size_t len, struct terr *e)
+{
+	sqlite3_stmt *st = prep(s, "WITH RECURSIVE src (name) AS ("
+	    " SELECT min(source) FROM batch UNION ALL"
+	    " SELECT (SELECT min(source) FROM batch WHERE source > src.name) FROM src"
+	    " WHERE src.name IS NOT NULL)"
+	    " SELECT b.id, b.source FROM src JOIN batch b ON b.source = src.name AND"
+	    " b.sha256 = ?2 WHERE src.name <> ?1 AND b.accepted + b.duplicates > 0"
+	    " ORDER BY b.id LIMIT 1", e);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		tally_strlcpy(other, text(st, 1), len);
+	}
+	unprep(s, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, e, "find batch");
+	return rc == SQLITE_ROW;
 }
 
 int

@@ -2,6 +2,7 @@
  * xlsx.c - invoices and reports as XLSX with libxlsxwriter.  See xlsx.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,11 +139,21 @@ book_open(struct book *b, const char *path, const char *date, const char *title,
 	lxw_workbook_options opt = { .constant_memory = LXW_TRUE };
 	lxw_doc_properties props = { 0 };
 	struct civil c = { 0 };
+	int fd;
 
 	snprintf(b->path, sizeof b->path, "%s", path);
 	snprintf(b->tmp, sizeof b->tmp, "%s.tmp", path);
+	/* libxlsxwriter creates the file only at workbook_close(), and says why
+	 * it cannot on stderr itself: create it here first, so that a missing
+	 * folder is tally's one message with the reason. */
+	if ((fd = open(b->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
+	    close(fd) != 0) {
+		terr_set(e, "%s: %s", b->tmp, strerror(errno));
+		return -1;
+	}
 	if ((b->wb = workbook_new_opt(b->tmp, &opt)) == NULL) {
 		terr_set(e, "%s: libxlsxwriter cannot start a workbook", b->tmp);
+		unlink(b->tmp);
 		return -1;
 	}
 	/* The document's own date, never the clock: the same bytes every time. */

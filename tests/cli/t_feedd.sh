@@ -105,8 +105,8 @@ contains "... the 13 lines first" "$T/out" "read 13, accepted 13"
 contains "... then the one, its repeat a duplicate, not the torn bytes" "$T/out" \
 	"read 1, accepted 0, rejected 0, duplicates 1"
 
-# A request is stored whole or not at all: a good line beside one over the
-# spool's 1 MiB record limit (allowed by a large --max-body) stores nothing.
+# A request is stored whole or not at all: a good line beside one of 1.1 MB,
+# over ingest's line limit (allowed by a large --max-body), stores nothing.
 start --max-body 3000000
 before=$(records hcm-ast)
 { sed -n 1p samples/asterisk/Master.csv; head -c 1100000 /dev/zero | tr '\0' y; echo; } >"$T/mixed"

@@ -61,7 +61,9 @@ check "the switch's duration and billsec, not the times' differences" "8|5|9|5
 run 0 "a line of another layout" tally-ingest --source ml --format asterisk samples/bad/asterisk-mixed-layouts.csv
 contains "rejected alone" "$T/out" "read 3, accepted 2, rejected 1"
 contains "naming both counts" "$T/err" "line: 16 columns, but the file's lines have 18 (a source that mixes layouts: --mixed-layouts)"
-run 0 "declared mixed" tally-ingest --source mx --format asterisk --mixed-layouts samples/bad/asterisk-mixed-layouts.csv
+# (the same file under a second source: --also-under-source says it is meant)
+run 0 "declared mixed" tally-ingest --source mx --format asterisk --mixed-layouts \
+    --also-under-source samples/bad/asterisk-mixed-layouts.csv
 contains "all go in" "$T/out" "read 3, accepted 3, rejected 0"
 sed -n 2p samples/bad/asterisk-mixed-layouts.csv | sed 's/$/,"1795240320.253",""/' >"$T/full.csv"
 run 0 "the short line's leg again, in 18 columns" tally-ingest --source mx --format asterisk "$T/full.csv"

@@ -148,7 +148,16 @@ check "... and December's draft carries October's late call again (3 min at 850)
 # 900).  Migrated in place, its November invoices are the hand-worked ones.
 fresh_db
 cp tests/cli/fixtures/schema6-late.db "$TALLY_DB"
-run 0 "a schema 6 store opens and migrates" tally-invoice list
+run 1 "a schema 6 store is not upgraded by a command that only reads" tally-invoice list
+contains "... which says what upgrades it" "$T/err" \
+	"store schema version 6 is older than this program's (7) and this command only reads"
+check "... and leaves it at schema 6" 6 "$(sqlite3 "$TALLY_DB" "PRAGMA user_version")"
+cat "$T/oct.csv" "$T/late1.csv" >"$T/again.csv"
+run 0 "a command that writes migrates it: its Master.csv read again" tally-ingest \
+	--source lvn --format asterisk --tz Asia/Ho_Chi_Minh --numbering tariffs/numbering/vn.csv \
+	"$T/again.csv"
+contains "... stores no leg twice, though the keys have a new form" "$T/out" \
+	"read 14, accepted 0, rejected 0, duplicates 14"
 check "... to schema 7" 7 "$(sqlite3 "$TALLY_DB" "PRAGMA user_version")"
 check "... with what its October invoices charged, by group" \
 	"BX|2026-10|bundle|bx #1|0|600|0 BX|2026-10|tier|0-|500|120|1000 MM|2026-10|tier|0-10|900|120|1800 TB|2026-10|tier|0-10|900|600|9000 TB|2026-10|tier|10-|850|120|1700 TM|2026-10|test|test|0|300|0 TM|2026-10|tier|0-10|900|180|2700 TT|2026-10|tier|0-10|900|600|9000 TT|2026-10|tier|10-|850|120|1700" \
@@ -157,11 +166,6 @@ check "... with what its October invoices charged, by group" \
 		ORDER BY 1, 3, 4" | paste -sd' ')"
 check "... and the bundle window it charged by its place in the timeline" "window:BX:#1:bx" \
 	"$(sqlite3 "$TALLY_DB" "SELECT ref FROM invoice_line WHERE kind = 'bundle'")"
-cat "$T/oct.csv" "$T/late1.csv" >"$T/again.csv"
-run 0 "... its Master.csv read again" tally-ingest --source lvn --format asterisk \
-	--tz Asia/Ho_Chi_Minh --numbering tariffs/numbering/vn.csv "$T/again.csv"
-contains "... stores no leg twice, though the keys have a new form" "$T/out" \
-	"read 14, accepted 0, rejected 0, duplicates 14"
 ingest "$T/nov.csv"
 run 0 "... the next rating rates October again whole" tally-rate
 tally-invoice close --period 2026-11 >/dev/null 2>&1

@@ -48,3 +48,40 @@ check "... and done" "yes" "$([ -e "$S/000000000004.done" ] && echo yes)"
 run 2 "--spool and files together" tally-ingest --source hcm-ast --format asterisk \
 	--spool "$T/spool" samples/asterisk/Master.csv
 run 1 "a source without a spool" tally-ingest --source nope --format asterisk --spool "$T/spool"
+
+# Overlapping runs (cron started one while the last still ran): every record
+# the feed acknowledged is stored exactly once.  Three rounds of twelve
+# spool files of 3,000 records, four runs at once on each round; without the
+# spool lock a second run rewrote NNN.lines under the first, which stored a
+# short batch and marked the whole spool file done.
+O=$T/overlap/ov-ast
+mkdir -p "$O"
+# ov_files ROUND: spool files 12*(ROUND-1)+1 .. 12*ROUND, keys unique
+ov_files() {
+	/usr/bin/python3 - "$O" "$1" <<'PY'
+import struct, sys, zlib
+d, r = sys.argv[1], int(sys.argv[2])
+for f in range(12 * (r - 1) + 1, 12 * r + 1):
+    with open("%s/%012d.cdr" % (d, f), "wb") as out:
+        for i in range(3000):
+            k = "%02d%05d" % (f, i)
+            l = ('"hcm-sales","1001","0901234567","c","x","SIP/1-%s","SIP/2-%s","Dial","x",'
+                 '"2026-11-21 08:00:00","2026-11-21 08:00:00","2026-11-21 08:01:00",60,60,'
+                 '"ANSWERED","DOCUMENTATION","%s",""' % (k, k, k)).encode()
+            out.write(b"TSR1" + struct.pack("<II", len(l), zlib.crc32(l)) + l)
+PY
+}
+ov() { tally-ingest --db "$T/ov.db" --source ov-ast --format asterisk --spool "$T/overlap" \
+	>>"$T/ov.out" 2>>"$T/ov.err"; echo $? >>"$T/ov.rc"; }
+for round in 1 2 3; do
+	ov_files $round
+	ov & ov & ov & ov &
+	wait
+done
+check "overlapping --spool runs: every run succeeded" "0 0 0 0 0 0 0 0 0 0 0 0" "$(xargs <"$T/ov.rc")"
+check "... every spool file done, nothing else left" "36 0" \
+	"$(ls "$O" | grep -c 'done$') $(ls "$O" | grep -vc 'done$')"
+check "... every record stored once (36 files of 3000)" "108000 108000" \
+	"$(sqlite3 -separator ' ' "$T/ov.db" "SELECT count(*), count(DISTINCT record_key) FROM cdr")"
+check "... each batch read its whole file" "36 3000 3000" \
+	"$(sqlite3 -separator ' ' "$T/ov.db" "SELECT count(*), min(read), max(read) FROM batch")"

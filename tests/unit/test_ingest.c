@@ -114,7 +114,7 @@ Test(ingest, same_content_twice_is_skipped, .init = setup, .fini = teardown)
 {
 	static const char text[] = L("u1", "ANSWERED");
 	struct format *f = fmt(FORMAT_ASTERISK, NULL);
-	struct ingest_result r1, r2, r3;
+	struct ingest_result r1, r2;
 	struct terr e;
 
 	write_file(file, text, sizeof text - 1);
@@ -122,10 +122,48 @@ Test(ingest, same_content_twice_is_skipped, .init = setup, .fini = teardown)
 	cr_assert_eq(ingest_file(st, f, "pbx", file, NULL, &r2, &e), 0);
 	cr_expect_eq(r2.skipped, 1);
 	cr_expect_eq(r2.batch, r1.batch);
-	/* another source may send the same bytes: its CDRs are its own */
-	cr_assert_eq(ingest_file(st, f, "pbx2", file, NULL, &r3, &e), 0);
-	cr_expect_eq(r3.skipped, 0);
-	cr_expect_eq(r3.n.accepted, 1);
+	cr_expect_eq(q("SELECT count(*) FROM batch"), 1);
+	format_free(f);
+}
+
+/* Issue 16, part 8: the same bytes under a second source would bill the
+ * same calls twice; refused, naming both sources, unless it is meant. */
+Test(ingest, same_content_under_another_source_is_refused, .init = setup,
+    .fini = teardown)
+{
+	static const char text[] = L("u1", "ANSWERED");
+	struct ingest_opts meant = { .also_under_source = 1 };
+	struct format *f = fmt(FORMAT_ASTERISK, NULL);
+	struct ingest_result r;
+	struct terr e;
+
+	write_file(file, text, sizeof text - 1);
+	cr_assert_eq(ingest_file(st, f, "pbx", file, NULL, &r, &e), 0, "%s", e.msg);
+	cr_expect_eq(ingest_file(st, f, "pbx2", file, NULL, &r, &e), -1);
+	cr_expect(strstr(e.msg, "under source pbx (batch 1)") != NULL, "%s", e.msg);
+	cr_expect(strstr(e.msg, "refused under source pbx2") != NULL, "%s", e.msg);
+	cr_expect_eq(q("SELECT count(*) FROM batch"), 1);
+	cr_expect_eq(q("SELECT count(*) FROM cdr"), 1);
+	/* meant: its CDRs are its own (record keys are unique per source) */
+	cr_assert_eq(ingest_file_with(st, f, "pbx2", file, &meant, NULL, &r, &e), 0, "%s",
+	    e.msg);
+	cr_expect_eq(r.skipped, 0);
+	cr_expect_eq(r.n.accepted, 1);
+	cr_expect_eq(q("SELECT count(*) FROM cdr"), 2);
+	format_free(f);
+}
+
+/* A file that held no CDR (empty, or a header alone) bills nothing twice. */
+Test(ingest, empty_content_under_another_source_goes_in, .init = setup,
+    .fini = teardown)
+{
+	struct format *f = fmt(FORMAT_ASTERISK, NULL);
+	struct ingest_result r;
+	struct terr e;
+
+	write_file(file, "", 0);
+	cr_assert_eq(ingest_file(st, f, "pbx", file, NULL, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(ingest_file(st, f, "pbx2", file, NULL, &r, &e), 0, "%s", e.msg);
 	cr_expect_eq(q("SELECT count(*) FROM batch"), 2);
 	format_free(f);
 }
@@ -172,7 +210,8 @@ Test(ingest, a_line_of_another_layout_is_rejected, .init = setup, .fini = teardo
 
 	o.mixed_layouts = 1;
 	cr_assert_not_null(f = format_open(FORMAT_ASTERISK, &o, &e), "%s", e.msg);
-	cr_assert_eq(ingest_file(st, f, "pbx2", file, NULL, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(ingest_file_with(st, f, "pbx2", file,
+	    &(struct ingest_opts){ .also_under_source = 1 }, NULL, &r, &e), 0, "%s", e.msg);
 	cr_expect_eq(r.n.accepted, 3);
 	format_free(f);
 }

@@ -2,7 +2,9 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tally/store.h"
@@ -111,6 +113,144 @@ Test(store, foreign_sqlite_file_is_refused, .init = fresh, .fini = cleanup)
 	raw_sql("CREATE TABLE customers (id)");
 	cr_expect_null(store_open(path, STORE_CREATE, &e));
 	cr_expect(strstr(e.msg, "not a tally store") != NULL, "%s", e.msg);
+}
+
+/* The bytes of the file at path, in a buffer the caller frees; *len set. */
+static char *
+slurp(size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = malloc(1 << 20);
+
+	cr_assert_not_null(fp);
+	*len = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* Issue 16, part 7: another program's database is refused before anything
+ * is written to it: same bytes, still in its own journal mode.  (The first
+ * version switched it to WAL, then refused it.) */
+Test(store, foreign_database_is_left_as_it_was, .init = fresh, .fini = cleanup)
+{
+	static const enum store_mode modes[] = { STORE_CREATE, STORE_EXISTING, STORE_READONLY };
+	size_t before_len, after_len;
+	char *before, *after;
+	struct terr e;
+
+	raw_sql("PRAGMA journal_mode = DELETE; CREATE TABLE customers (id);"
+	    " INSERT INTO customers VALUES (1)");
+	before = slurp(&before_len);
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		cr_expect_null(store_open(path, modes[i], &e), "mode %zu", i);
+		cr_expect(strstr(e.msg, "not a tally store") != NULL, "%s", e.msg);
+	}
+	after = slurp(&after_len);
+	cr_expect_eq(after_len, before_len);
+	cr_expect(memcmp(before, after, before_len) == 0, "the file changed");
+	cr_expect_eq(count("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = "
+	    "'delete'"), 1);
+	free(before);
+	free(after);
+}
+
+/* A user_version alone (no tables, no application_id) is another
+ * program's mark: the first version took it for a tally schema version
+ * and ran the migrations from there. */
+Test(store, foreign_user_version_is_not_a_schema_version, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+
+	raw_sql("PRAGMA user_version = 3");
+	cr_expect_null(store_open(path, STORE_CREATE, &e));
+	cr_expect(strstr(e.msg, "not a tally store") != NULL, "%s", e.msg);
+	cr_expect_eq(count("SELECT count(*) FROM sqlite_schema"), 0);
+}
+
+/* Only a creating command makes a store of an empty file; the others
+ * refuse it, naming it, and leave it 0 bytes. */
+Test(store, empty_file_is_made_a_store_only_by_create, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s;
+	struct stat st;
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp);
+	fclose(fp);
+	cr_expect_null(store_open(path, STORE_READONLY, &e));
+	cr_expect(strstr(e.msg, "not a tally store: an empty file") != NULL, "%s", e.msg);
+	cr_expect(strstr(e.msg, path) != NULL, "%s", e.msg);
+	cr_expect_null(store_open(path, STORE_EXISTING, &e));
+	cr_expect(strstr(e.msg, "not a tally store: an empty file") != NULL, "%s", e.msg);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_size, 0);
+	s = store_open(path, STORE_CREATE, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_schema_version(s), STORE_SCHEMA_VERSION);
+	store_close(s);
+}
+
+Test(store, missing_file_is_made_a_store_only_by_create, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct stat st;
+
+	cr_expect_null(store_open(path, STORE_READONLY, &e));
+	cr_expect(strstr(e.msg, "no such store") != NULL, "%s", e.msg);
+	cr_expect_null(store_open(path, STORE_EXISTING, &e));
+	cr_expect(strstr(e.msg, "no such store") != NULL, "%s", e.msg);
+	cr_expect_neq(stat(path, &st), 0);
+}
+
+/* A reader writes nothing: it neither upgrades an older store nor
+ * starts a transaction. */
+Test(store, reader_does_not_upgrade_nor_write, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+	int64_t b;
+
+	cr_assert_not_null(s, "%s", e.msg);
+	store_close(s);
+	s = store_open(path, STORE_READONLY, &e);
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_expect_eq(store_batch_add(s, "src", "asterisk", "f", "h", 10, &b, &e), -1);
+	cr_expect(strstr(e.msg, "readonly") != NULL, "%s", e.msg);
+	store_close(s);
+	cr_expect_eq(count("SELECT count(*) FROM batch"), 0);
+
+	raw_sql("PRAGMA user_version = 6");
+	cr_expect_null(store_open(path, STORE_READONLY, &e));
+	cr_expect(strstr(e.msg, "older than this program's") != NULL, "%s", e.msg);
+	cr_expect(strstr(e.msg, "tally-rate") != NULL, "%s", e.msg);
+	cr_expect_eq(count("PRAGMA user_version"), 6);
+}
+
+/* A file of another source with this content, and one that held CDRs:
+ * what ingest refuses under a second source. */
+Test(store, batch_found_under_another_source, .init = fresh, .fini = cleanup)
+{
+	struct terr e;
+	struct store *s = store_open(path, STORE_CREATE, &e);
+	struct batch_counts one = { 1, 1, 0, 0 }, none = { 1, 0, 1, 0 };
+	char other[16];
+	int64_t b, id;
+
+	cr_assert_not_null(s, "%s", e.msg);
+	cr_assert_eq(store_begin(s, &e), 0);
+	cr_assert_eq(store_batch_add(s, "a", "asterisk", "f", "h", 10, &b, &e), 0);
+	cr_assert_eq(store_batch_set_counts(s, b, &one, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_batch_add(s, "b", "asterisk", "g", "all-rejected", 10, &b, &e), 0);
+	cr_assert_eq(store_batch_set_counts(s, b, &none, &e), 0, "%s", e.msg);
+	cr_assert_eq(store_commit(s, &e), 0);
+	cr_expect_eq(store_batch_find_elsewhere(s, "a", "h", &id, other, sizeof other, &e), 0);
+	cr_expect_eq(store_batch_find_elsewhere(s, "c", "h", &id, other, sizeof other, &e), 1);
+	cr_expect_eq(id, 1);
+	cr_expect_str_eq(other, "a");
+	cr_expect_eq(store_batch_find_elsewhere(s, "c", "all-rejected", &id, other,
+	    sizeof other, &e), 0);
+	store_close(s);
 }
 
 Test(store, same_key_twice_is_a_duplicate, .init = fresh, .fini = cleanup)

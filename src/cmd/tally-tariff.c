@@ -70,17 +70,65 @@ cmd_validate(const char *dir)
 	return 0;
 }
 
-/* Exit 1: the package is invalid or refused; 2: the store failed. */
-/* The reseller's current version, if any, must keep its minimum rows. */
 static int
-check_minimums(struct store *s, const struct tariff *t, const char *dir, struct terr *e)
+first_invoice(const struct invoice_row *r, void *arg)
+{
+	snprintf(arg, 64, "%s, period %s", r->number ? r->number : "?", r->period);
+	return 1;
+}
+
+/*
+ * An account's periods are cut by its billing day in its time zone, and an
+ * issued invoice charged periods cut that way: a version that moved either
+ * would re-cut them under the invoice (calls of one invoiced period falling
+ * in two others), so it is refused for an account with an issued invoice.
+ * Returns the number of such accounts, each said on stderr; -1.
+ */
+static int
+periods_kept(struct store *s, const struct tariff *old, const struct tariff *t,
+    const char *dir, struct terr *e)
+{
+	int moved = 0;
+
+	for (int i = 0; i < t->naccounts; i++) {
+		const struct taccount *a = &t->accounts[i], *o;
+		struct invoice_filter f = { .account = a->id, .status = "issued",
+			.kind = "invoice" };
+		char inv[64];
+		int k = tariff_account(old, a->id), rc;
+
+		if (k < 0)
+			continue;
+		o = &old->accounts[k];
+		if (o->billing_day == a->billing_day && strcmp(o->tzname, a->tzname) == 0)
+			continue;
+		if ((rc = store_each_invoice(s, &f, first_invoice, inv, e)) < 0)
+			return -1;
+		if (rc == 0)
+			continue;	/* never invoiced: its periods may be cut anew */
+		fprintf(stderr, "%s/accounts.csv:%d:%s: account %s: billing day %d in %s"
+		    " would become %d in %s, re-cutting periods already invoiced (%s):"
+		    " an invoiced account keeps both\n", dir, a->line,
+		    o->billing_day != a->billing_day ? "billing_day" : "timezone", a->id,
+		    o->billing_day, o->tzname, a->billing_day, a->tzname, inv);
+		moved++;
+	}
+	return moved;
+}
+
+/* Exit 1: the package is invalid or refused; 2: the store failed. */
+/* The reseller's current version, if any, must keep its minimum rows, and
+ * the billing day and zone of every account it has invoiced: 0, 1 refused
+ * (said), -1 the store failed. */
+static int
+check_history(struct store *s, const struct tariff *t, const char *dir, struct terr *e)
 {
 	int64_t *ids = NULL;
-	int n = 0, missing = 0;
+	int n = 0, missing = 0, moved = 0;
 
 	if (store_tariff_current(s, &ids, &n, e) != 0)
 		return -1;
-	for (int i = 0; i < n && missing == 0; i++) {
+	for (int i = 0; i < n && missing == 0 && moved == 0; i++) {
 		struct tariff *old = tariff_load_version(s, ids[i], e);
 		struct tariff_errors errs = { 0 };
 
@@ -94,12 +142,18 @@ check_minimums(struct store *s, const struct tariff *t, const char *dir, struct 
 				fprintf(stderr, "%s/%s\n", dir, errs.msg[k]);
 			terr_set(e, "%s: %d minimum row%s of version %lld missing; nothing loaded",
 			    dir, missing, missing == 1 ? "" : "s", (long long)ids[i]);
+		} else if (strcmp(old->reseller, t->reseller) == 0 &&
+		    (moved = periods_kept(s, old, t, dir, e)) > 0) {
+			terr_set(e, "%s: %d invoiced account%s would change billing day or time"
+			    " zone; nothing loaded", dir, moved, moved == 1 ? "" : "s");
 		}
 		tariff_errors_release(&errs);
 		tariff_free(old);
+		if (moved < 0)
+			break;
 	}
 	free(ids);
-	return missing ? -1 : 0;
+	return moved < 0 ? -1 : missing || moved ? 1 : 0;
 }
 
 static int
@@ -141,8 +195,8 @@ cmd_load(const char *db, const char *dir)
 			goto fail;
 		}
 	}
-	if (check_minimums(s, t, dir, &e) != 0) {
-		rc = 1;
+	if ((found = check_history(s, t, dir, &e)) != 0) {
+		rc = found > 0 ? 1 : 2;
 		goto fail;
 	}
 	if (store_tariff_add(s, t, sha, dir, &p, &id, &e) != 0 ||

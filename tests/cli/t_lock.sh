@@ -81,3 +81,38 @@ run 0 "a version that gives the number to another owner rates" tally-rate
 check "... the late call is the new owner's" "TM" \
 	"$(sqlite3 "$TALLY_DB" "SELECT r.payer FROM rating r JOIN cdr c ON c.id = r.cdr_id
 		WHERE c.start_ts = (SELECT max(start_ts) FROM cdr)")"
+
+# A version may not move the billing day or the zone of an account with an
+# issued invoice: its invoiced periods would be cut anew under the invoice
+# (October's calls of the 5th and the 20th would fall in "2026-09" and
+# "2026-10" of a billing day 15, and tally-rate failed for the whole store).
+# An account never invoiced may change both.
+fresh_db
+# with_days FILE ACCOUNT DAY: accounts.csv with a billing_day column, DAY
+# for ACCOUNT, the default (empty) for the others
+with_days() {
+	awk -F, -v OFS=, -v a="$2" -v d="$3" 'NR == 1 { print $0, "billing_day"; next }
+		{ print $0, ($1 == a ? d : "") }' tests/cli/late-vn/accounts.csv >"$1"
+}
+cp -r tests/cli/late-vn "$T/d15"
+with_days "$T/d15/accounts.csv" TB 15
+cp -r tests/cli/late-vn "$T/z"
+sed 's|^TB,p,Asia/Ho_Chi_Minh,|TB,p,Asia/Bangkok,|' tests/cli/late-vn/accounts.csv >"$T/z/accounts.csv"
+cp -r tests/cli/late-vn "$T/q15"
+with_days "$T/q15/accounts.csv" QF 15
+tally-tariff load tests/cli/late-vn >/dev/null
+{ ast_cdr TB $OFF "2026-10-05 10:00:00" 360 a; ast_cdr TB $OFF "2026-10-20 10:00:00" 360 b; } >"$T/oct.csv"
+ingest "$T/oct.csv"
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-10 --account TB >/dev/null 2>&1
+tally-invoice issue --period 2026-10 --account TB >/dev/null 2>&1
+run 1 "a version moving an invoiced account's billing day" tally-tariff load "$T/d15"
+contains "... is refused naming file, line, field, account and invoice" "$T/err" \
+	"$T/d15/accounts.csv:6:billing_day: account TB: billing day 1 in Asia/Ho_Chi_Minh would become 15 in Asia/Ho_Chi_Minh, re-cutting periods already invoiced (lvn-000001, period 2026-10)"
+run 1 "... and one moving its zone" tally-tariff load "$T/z"
+contains "... names the zones" "$T/err" "accounts.csv:6:timezone: account TB: billing day 1 in Asia/Ho_Chi_Minh would become 1 in Asia/Bangkok"
+check "... neither was loaded" "1" "$(sqlite3 "$TALLY_DB" "SELECT count(*) FROM tariff_version")"
+run 0 "an account never invoiced may move its billing day" tally-tariff load "$T/q15"
+ast_cdr TB $OFF "2026-10-10 10:00:00" 60 late >"$T/late.csv"
+ingest "$T/late.csv"
+run 0 "... and tally-rate still runs" tally-rate

@@ -274,6 +274,31 @@ owner_of(const struct job *j, const struct cdr *c, int *ti)
 	return found;
 }
 
+/* A call with no known account whose called number two resellers' owners
+ * pay for (owner_of: nobody can say who pays) is unrated naming both, so
+ * the clerk sees which numbers.csv to fix. */
+static void
+owners_disputed(const struct job *j, const struct cdr *c, struct rate_result *res)
+{
+	const struct tariff *t[2];
+	char why[512];
+	int who[2], n = 0;
+
+	for (int i = 0; i < j->ts.n && n < 2; i++) {
+		struct rate_result r;
+
+		if (j->ts.t[i]->owner_classes && (who[n] = rate_payer(j->ts.t[i], c, &r)) >= 0)
+			t[n++] = j->ts.t[i];
+	}
+	if (n < 2)
+		return;
+	/* cut to the reason's size, as every reason is */
+	snprintf(why, sizeof why, "%.40s is the number of %.64s (%.64s) and of %.64s (%.64s):"
+	    " nobody can say who pays", c->callee, t[0]->accounts[who[0]].id, t[0]->reseller,
+	    t[1]->accounts[who[1]].id, t[1]->reseller);
+	tally_strlcpy(res->reason, why, sizeof res->reason);
+}
+
 /* Where a CDR belongs: its payer and the payer's period. */
 static void
 place(const struct job *j, const struct cdr *c, const char **payer, char period[8])
@@ -603,6 +628,7 @@ rate_group(struct job *j, const char *payer, const char *period, struct members 
 			}
 		} else {
 			rate_payer(&(struct tariff){ 0 }, &ms->m[i].c, &res);
+			owners_disputed(j, &ms->m[i].c, &res);
 		}
 		if (store_rating_put(j->s, ms->m[i].id, version, payer,
 		    period, cls, &res, j->e) != 0)

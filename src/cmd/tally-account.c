@@ -60,7 +60,7 @@ next_option(int argc, char **argv, const struct option *longopts, int *first)
 			optind = *first;
 			return -1;
 		}
-		if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
+		if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9') || a[1] == '.') {
 			optind++;	/* an operand */
 			continue;
 		}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -52,6 +53,7 @@ static struct {
 	time_t *opened;
 	int *dirty;
 	uint64_t *received;		/* CDRs acknowledged per source */
+	uint64_t *refused;		/* requests refused per source (4xx) */
 	const char *spool;
 	uint64_t rotate_bytes;
 	int rotate_seconds;
@@ -224,6 +226,31 @@ reply_closing(struct MHD_Connection *c, unsigned status, const char *msg)
 	return rc;
 }
 
+/*
+ * A request refused with nothing stored (400, 413, 415): answered, and
+ * logged with the source and the reason, so that the CDRs a switch keeps
+ * in its own error folder are seen on tally's side too.  Reasons quote
+ * the input: control bytes are logged as '?'.
+ */
+static enum MHD_Result
+refuse(struct MHD_Connection *c, int source, unsigned status, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&g.mu);
+	g.refused[source]++;
+	pthread_mutex_unlock(&g.mu);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = *p == '\n' && p[1] == '\0' ? '\0' : '?';
+	logf_("%s: refused (%u): %s", g.src.v[source].name, status, buf);
+	return reply(c, status, "%s\n", buf);
+}
+
 static enum MHD_Result
 unauthorized(struct MHD_Connection *c)
 {
@@ -368,24 +395,24 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 	enum MHD_Result r;
 
 	if (q->too_big)
-		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "body over %zu bytes: nothing stored\n",
+		return refuse(c, q->source, MHD_HTTP_CONTENT_TOO_LARGE, "body over %zu bytes: nothing stored\n",
 		    g.max_body);
 	if (strcmp(url, "/cdr/json") == 0) {
 		char *line;
 		size_t l;
 
 		if (!content_type_is(c, json_types))
-			return reply(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected application/json"
+			return refuse(c, q->source, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected application/json"
 			    " or a form: nothing stored\n");
 		if (strcmp(src->format, "freeswitch") != 0)
-			return reply(c, MHD_HTTP_BAD_REQUEST, "source %s sends %s, not FreeSWITCH"
+			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "source %s sends %s, not FreeSWITCH"
 			    " JSON: nothing stored\n", src->name, src->format);
 		if ((line = feed_fs_json_line(q->body ? q->body : "", q->len, &e)) == NULL)
-			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		l = strlen(line);
 		if (check_records(src, &line, &l, 1, &e) != 0) {
 			free(line);
-			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		}
 		rc = store_records(q->source, &line, &l, 1, &e);
 		free(line);
@@ -394,21 +421,21 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 		const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
 
 		if (!content_type_is(c, csv_types))
-			return reply(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected text/csv:"
+			return refuse(c, q->source, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected text/csv:"
 			    " nothing stored\n");
 		if (fmt == NULL || strcmp(fmt, src->format) != 0)
-			return reply(c, MHD_HTTP_BAD_REQUEST, "source %s sends format=%s:"
+			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "source %s sends format=%s:"
 			    " nothing stored\n", src->name, src->format);
 		if (csv_records(q->body ? q->body : "", q->len, &rec, &rlen, &n, &e) != 0) {
 			free(rec);
 			free(rlen);
-			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		}
 		/* checked before any is appended: a request is stored whole or not */
 		if (check_records(src, rec, rlen, n, &e) != 0) {
 			free(rec);
 			free(rlen);
-			return reply(c, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
 		}
 		rc = store_records(q->source, rec, rlen, n, &e);
 		free(rec);
@@ -633,7 +660,7 @@ main(int argc, char **argv)
 	struct terr e;
 	pthread_t sync_thread;
 	sigset_t sigs;
-	int ch, sig, rc = 0;
+	int ch, sig, rc = 0, listen_fd;
 
 	g.max_body = 1 << 20;
 	g.rotate_bytes = 64 << 20;
@@ -722,7 +749,8 @@ main(int argc, char **argv)
 	g.opened = calloc((size_t)g.src.n, sizeof *g.opened);
 	g.dirty = calloc((size_t)g.src.n, sizeof *g.dirty);
 	g.received = calloc((size_t)g.src.n, sizeof *g.received);
-	if (!g.w || !g.opened || !g.dirty || !g.received)
+	g.refused = calloc((size_t)g.src.n, sizeof *g.refused);
+	if (!g.w || !g.opened || !g.dirty || !g.received || !g.refused)
 		return 1;
 	/* signals go to the main thread only, which waits for them */
 	sigemptyset(&sigs);
@@ -762,27 +790,40 @@ main(int argc, char **argv)
 		}
 		logf_("stopping: finishing the requests in flight");
 		/* Every request that reaches the daemon from now on is answered
-		 * 503 (retry), for a second while the connections queued on the
-		 * socket are taken; then no new connections, and the requests in
-		 * flight are answered (up to --timeout) before the connections
-		 * are shut.  A switch sees 200, 503 or a refused connection,
-		 * never a reset. */
+		 * 503 (retry) while the requests in flight finish (up to
+		 * --timeout, and for a second at least, for the connections
+		 * queued on the socket); only then is the socket closed, so a new
+		 * connection is refused, not queued to be reset.  A switch sees
+		 * 200, 503 or a refused connection; only one arriving in the
+		 * instant the socket closes can be reset. */
 		__atomic_store_n(&g.draining, 1, __ATOMIC_RELEASE);
-		usleep(1000000);
-		MHD_quiesce_daemon(d);
 		for (long waited = 0; waited < timeout * 20; waited++) {
-			const union MHD_DaemonInfo *di =
-			    MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 			int n;
 
 			pthread_mutex_lock(&g.mu);
 			n = g.inflight;
 			pthread_mutex_unlock(&g.mu);
-			if (n == 0 && (di == NULL || di->num_connections == 0 || waited >= 20))
+			if (n == 0 && waited >= 20)
+				break;
+			usleep(50000);
+		}
+		/* shut, not closed: MHD's threads may still hold the number
+		 * until MHD_stop_daemon (microhttpd.h); shut, Linux stops
+		 * listening at once */
+		if ((listen_fd = MHD_quiesce_daemon(d)) >= 0)
+			shutdown(listen_fd, SHUT_RDWR);
+		/* the connections still open are idle or being answered 503 */
+		for (int waited = 0; waited < 20; waited++) {
+			const union MHD_DaemonInfo *di =
+			    MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+			if (di == NULL || di->num_connections == 0)
 				break;
 			usleep(50000);
 		}
 		MHD_stop_daemon(d);
+		if (listen_fd >= 0)
+			close(listen_fd);
 	}
 	pthread_mutex_lock(&g.mu);
 	g.stopping = 1;
@@ -794,9 +835,9 @@ main(int argc, char **argv)
 			logf_("close %s: %s", g.src.v[i].name, e.msg);
 			rc = 1;
 		}
-		if (g.received[i])
-			logf_("%s: %llu CDRs received", g.src.v[i].name,
-			    (unsigned long long)g.received[i]);
+		if (g.received[i] || g.refused[i])
+			logf_("%s: %llu CDRs received, %llu requests refused", g.src.v[i].name,
+			    (unsigned long long)g.received[i], (unsigned long long)g.refused[i]);
 	}
 	logf_("stopped");
 	feed_sources_release(&g.src);
@@ -804,5 +845,6 @@ main(int argc, char **argv)
 	free(g.opened);
 	free(g.dirty);
 	free(g.received);
+	free(g.refused);
 	return rc;
 }

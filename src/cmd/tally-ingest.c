@@ -2,6 +2,7 @@
  * tally-ingest - switch CDR files into the tally store.  See tally-ingest(1).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -220,21 +221,25 @@ ingest_dir(struct run *run, const char *dir)
  * exclusively), never rewritten in place.
  */
 static int
-lock_spool(const char *dir)
+lock_spool(const char *dir, int tty)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, "%s: %s: waiting for the tally-ingest already reading it\n",
-		    progname, dir);
-		if (flock(fd, LOCK_EX) != 0) {
-			close(fd);
-			return -1;
-		}
+		if (errno != EWOULDBLOCK)
+			goto fail;
+		if (tty)	/* quiet under cron: waiting is no error */
+			fprintf(stderr, "%s: %s: waiting for the tally-ingest already"
+			    " reading it\n", progname, dir);
+		if (flock(fd, LOCK_EX) != 0)
+			goto fail;
 	}
 	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 static void
@@ -245,8 +250,9 @@ ingest_spool(struct run *run, const char *spool)
 	int lock;
 
 	snprintf(dir, sizeof dir, "%s/%s", spool, run->source);
-	if ((lock = lock_spool(dir)) < 0 || (n = list_files(dir, ".cdr", &names)) < 0) {
-		fprintf(stderr, "%s: %s: cannot open the source's spool\n", progname, dir);
+	if ((lock = lock_spool(dir, run->tty)) < 0 || (n = list_files(dir, ".cdr", &names)) < 0) {
+		fprintf(stderr, "%s: %s: cannot open or lock the source's spool: %s\n", progname,
+		    dir, strerror(errno));
 		run->failed = 1;
 		if (lock >= 0)
 			close(lock);
@@ -367,6 +373,13 @@ main(int argc, char **argv)
 	for (int i = 0; i < KAM_NFIELDS; i++) {
 		if (fo.kam_keys[i] && kind != FORMAT_KAMAILIO) {
 			fprintf(stderr, "%s: --key is only for format kamailio\n", progname);
+			return 2;
+		}
+		/* tally-feedd acknowledged the spool's records as read with the
+		 * default keys: others would reject what it promised to bill */
+		if (fo.kam_keys[i] && spool) {
+			fprintf(stderr, "%s: --key is not for --spool: a feed's Kamailio"
+			    " records carry the default keys\n", progname);
 			return 2;
 		}
 	}

@@ -240,8 +240,8 @@ feed_fs_json_line(const char *body, size_t len, struct terr *e)
 			    cols[i].var);
 
 			if (whole_number(j, num) != 0) {
-				terr_set(e, "variable %s: %.15g is not a whole number of seconds"
-				    " below 10^15", cols[i].var, json_real_value(j));
+				terr_set(e, "variable %s: %.15g is not a whole number below"
+				    " 10^15", cols[i].var, json_real_value(j));
 				goto fail;
 			}
 			v = num;

@@ -522,64 +522,20 @@ check_identity(struct store *s, const struct identity *id, enum store_mode mode,
 	return 0;
 }
 
-/* Why a file could not be opened: a missing store said as such. */
+/* Why a file could not be opened: a missing store, or a missing folder
+ * for a new one, said as such. */
 static int
-open_error(struct store *s, struct terr *e)
+open_error(struct store *s, enum store_mode mode, struct terr *e)
 {
 	struct stat st;
 
 	if (stat(s->path, &st) != 0 && errno == ENOENT)
-		return terr_set(e, "%s: no such store; tally-ingest or tally-tariff load "
-		    "makes one", s->path);
+		return terr_set(e, mode == STORE_CREATE ? "%s: cannot make a store there:"
+		    " no such folder" : "%s: no such store; tally-ingest or tally-tariff load"
+		    " makes one", s->path);
+	if (S_ISDIR(st.st_mode))
+		return terr_set(e, "%s: a folder, not a store", s->path);
 	return db_error(s, e, "cannot open");
-}
-
-/* Whether the store may have a write-ahead log file beside it. */
-static int
-has_wal_file(const char *path)
-{
-	size_t n = strlen(path);
-	char *wal = malloc(n + sizeof "-wal");
-	struct stat st;
-	int rc;
-
-	if (wal == NULL)
-		return 1;	/* the careful answer */
-	memcpy(wal, path, n);
-	memcpy(wal + n, "-wal", sizeof "-wal");
-	rc = stat(wal, &st) == 0 || errno != ENOENT;
-	free(wal);
-	return rc;
-}
-
-/*
- * The path as a "file:" URI with immutable=1: a byte outside
- * [A-Za-z0-9/._~-] is %-escaped ("?" and "#" would end the path, "%"
- * starts an escape), and an absolute path gets an empty authority
- * ("file:///..."), so that one starting "//" is not read as a host.
- */
-static char *
-immutable_uri(const char *path)
-{
-	static const char hexd[] = "0123456789ABCDEF";
-	const char *head = path[0] == '/' ? "file://" : "file:", *tail = "?immutable=1";
-	char *uri = malloc(strlen(head) + 3 * strlen(path) + strlen(tail) + 1), *p;
-
-	if (uri == NULL)
-		return NULL;
-	memcpy(uri, head, strlen(head));
-	p = uri + strlen(head);
-	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
-		if (isascii(*c) && (isalnum(*c) || strchr("/._~-", *c) != NULL)) {
-			*p++ = (char)*c;
-		} else {
-			*p++ = '%';
-			*p++ = hexd[*c >> 4];
-			*p++ = hexd[*c & 15];
-		}
-	}
-	memcpy(p, tail, strlen(tail) + 1);
-	return uri;
 }
 
 /* A writer's connection: only STORE_CREATE creates a missing file. */
@@ -589,57 +545,47 @@ connect_writer(struct store *s, enum store_mode mode, struct terr *e)
 	int flags = SQLITE_OPEN_READWRITE | (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
 
 	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
-		return open_error(s, e);
+		return open_error(s, mode, e);
 	/* SQLite quietly opens a file it may not write read-only */
 	if (sqlite3_db_readonly(s->db, "main") == 1)
 		return terr_set(e, "%s: cannot be written here (a read-only file or file "
 		    "system), and this command writes the store", s->path);
+	/* The -wal and -shm files stay when the last writer closes (see
+	 * connect_reader), the -wal cut to 64 MiB at most. */
+	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 }) !=
+	    SQLITE_OK)
+		return db_error(s, e, "keep the write-ahead log");
 	return 0;
 }
 
 /*
- * A reader's connection, SQLITE_OPEN_READONLY: it cannot write the store,
- * and it works where nothing can be written.  The one hard case is a store
- * in WAL mode (every store is) in a folder or on a file system the user
- * cannot write: SQLite reads a WAL database through its -shm and -wal
- * files and creates them when they are missing, which they are once the
- * last writer has closed (it folds the log into the database and removes
- * both), so the first read fails with SQLITE_CANTOPEN (sqlite.org/wal.html,
- * "Read-Only Databases").  Then, and only when there is no -wal file, the
- * store is opened again with the immutable=1 URI parameter: no locks, no
- * -shm, the database file alone.  That file is then the whole store (every
- * commit reached it when the log was folded in), and it cannot change
- * while we read, because a writer would first have to create a -wal in
- * that same folder.  A -wal left by a writer that did not close, with no
- * -shm and no way to make one, holds commits the file alone lacks: that
- * is refused rather than read without them.  Where they can be made, a
- * read-only connection leaves an empty -wal and the -shm behind (it may
- * not fold the log in); the next writer to close removes them.
+ * A reader's connection, SQLITE_OPEN_READONLY: it cannot write the store.
+ * SQLite reads a WAL database (every store is one) through its -wal and
+ * -shm files, with locks, and a reader that cannot write the folder cannot
+ * make them (sqlite.org/wal.html, "Read-Only Databases").  So writers keep
+ * both when they close (connect_writer): a reader on a read-only file
+ * system or in a folder it may not write finds them and reads with the
+ * same locks as everyone, seeing each commit whole even while a writer
+ * works elsewhere.  Without them (a store last closed by an older tally,
+ * or copied without them) it is refused, saying how to make them; it is
+ * never read through immutable=1, which a writer elsewhere would tear.
  */
 static int
 connect_reader(struct store *s, struct terr *e)
 {
 	int64_t appid;
-	char *uri;
-	int rc;
 
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return open_error(s, e);
+		return open_error(s, STORE_READONLY, e);
+	sqlite3_busy_timeout(s->db, 10000);	/* a writer may hold the log */
 	if (query_int(s, "PRAGMA application_id", &appid, e) == 0)
 		return 0;
-	if (sqlite3_errcode(s->db) != SQLITE_CANTOPEN)
+	if ((sqlite3_extended_errcode(s->db) & 0xff) != SQLITE_CANTOPEN &&
+	    sqlite3_extended_errcode(s->db) != SQLITE_READONLY_DIRECTORY)
 		return -1;
-	if (has_wal_file(s->path))
-		return terr_set(e, "%s: cannot read the store here: its write-ahead log "
-		    "(-wal) needs a -shm file that cannot be created; open it once "
-		    "where it can be written", s->path);
-	sqlite3_close(s->db);
-	s->db = NULL;
-	if ((uri = immutable_uri(s->path)) == NULL)
-		return terr_set(e, "out of memory");
-	rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-	free(uri);
-	return rc == SQLITE_OK ? 0 : db_error(s, e, "cannot open");
+	return terr_set(e, "%s: cannot be read here: its -wal and -shm files are missing,"
+	    " and this user cannot make them in its folder; run a command that writes"
+	    " the store (tally-rate) once where it can, and they stay", s->path);
 }
 
 /*
@@ -684,7 +630,7 @@ store_open(const char *path, enum store_mode mode, struct terr *e)
 	    check_identity(s, &id, mode, e) != 0)
 		goto fail;
 	if (mode != STORE_READONLY &&
-	    (exec(s, "PRAGMA journal_mode = WAL", e) != 0 ||
+	    (exec(s, "PRAGMA journal_mode = WAL; PRAGMA journal_size_limit = 67108864", e) != 0 ||
 	    (id.version < STORE_SCHEMA_VERSION && migrate(s, e) != 0)))
 		goto fail;
 	return s;

@@ -61,6 +61,9 @@ run 2 "pay a negative amount" tally-account pay ACME-VN -100
 check "... refused as a payment, with the way to credit" \
 	"tally-account: pay -100: a payment is an amount greater than 0 (to credit a customer for an invoice, issue a credit note: tally-invoice credit NUMBER --amount AMOUNT --reason TEXT)" \
 	"$(cat "$T/err")"
+run 2 "pay -.5 (no digit after the sign)" tally-account pay ACME-VN -.5
+contains "... refused as a payment too, not as an option" "$T/err" \
+	"tally-account: pay -.5: a payment is an amount greater than 0"
 run 2 "deposit a negative amount, an option after it" \
 	tally-account deposit ACME-VN -1.5 --date 2026-11-01
 contains "... refused as a deposit, not as an option" "$T/err" \

@@ -90,12 +90,17 @@ contains "... says so" "$T/body" "line too long (70"
 check "nothing of either stored" "0" "$(records hcm-ast)"
 ast_cdr acme 0912345678 '2026-11-21 08:00:00' 60 k4 >"$T/good.csv"
 check "a good line goes in" "200" "$(csv "$T/good.csv")"
+contains "each refusal is logged with the source and the reason" "$T/feedd.log" \
+	"hcm-ast: refused (400): line 2: duration: not a number: \"-60\": nothing stored"
+contains "... as the JSON ones" "$T/feedd.log" \
+	"sh-fs: refused (400): variable duration: 1e+300 is not a whole number"
 
 # --- an idle-connection flood ------------------------------------------------
 # 600 connections from 127.0.0.2 that never send a byte (the daemon's limit
 # is 512 in all); meanwhile /health and a switch on 127.0.0.1 are served,
 # and the flood is cut off after --auth-timeout (2 s here), not --timeout.
 stop
+contains "... and counted at the stop" "$T/feedd.log" "sh-fs: 2 CDRs received, 7 requests refused"
 start --auth-timeout 2 --max-per-client 32
 /usr/bin/python3 - "$port" >"$T/flood" 2>&1 <<'PY' &
 import socket, sys, time
@@ -131,24 +136,58 @@ check "... and a switch is served" "200" "$(post --max-time 2 -u hcm-ast:pw2 -H 
 wait $flood
 contains "... the flood's connections were cut after --auth-timeout" "$T/flood" "still open after 4 s: 0"
 
-# --- SIGTERM: the clients connected then are answered 503, not reset --------
+# --- SIGTERM: every client is answered, never reset --------------------------
+# Ten clients connected at SIGTERM, one of them in the middle of a slow POST
+# that holds the daemon in flight; one more connecting 1.5 s later.  The ten
+# get 503; the slow POST finishes and is stored (200); the late one is
+# answered 503 too (the socket still listens while a request is in flight),
+# and once the daemon is gone a connection is refused, not reset.
 /usr/bin/python3 - "$port" "$pid" >"$T/term" 2>&1 <<'PY'
 import os, signal, socket, sys, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
+auth = b"Authorization: Basic aGNtLWFzdDpwdzI=\r\n"
+body = b'"acme","0901000001","0912345678","c","x","SIP/1-slow","SIP/2-slow","Dial","x","2026-11-21 08:00:00","2026-11-21 08:00:00","2026-11-21 08:01:00",60,60,"ANSWERED","DOCUMENTATION","slow",""\n'
+def answer(s):
+    s.settimeout(15)
+    try:
+        return s.recv(100).split(b"\r\n")[0].decode() or "closed"
+    except OSError as e:
+        return "reset: %s" % e
+slow = socket.create_connection(("127.0.0.1", port))
+slow.sendall(b"POST /cdr/csv?format=asterisk HTTP/1.1\r\nHost: x\r\n" + auth +
+             b"Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:20])
 socks = [socket.create_connection(("127.0.0.1", port)) for i in range(10)]
-time.sleep(0.2)
+time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.3)
-req = b"POST /cdr/csv?format=asterisk HTTP/1.1\r\nHost: x\r\nAuthorization: Basic aGNtLWFzdDpwdzI=\r\nContent-Length: 0\r\n\r\n"
+req = b"POST /cdr/csv?format=asterisk HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 0\r\n\r\n"
 for s in socks:
-    s.settimeout(3)
-    try:
-        s.sendall(req)
-        print(s.recv(100).split(b"\r\n")[0].decode())
-    except OSError as e:
-        print("reset:", e)
+    s.sendall(req)
+    print("connected:", answer(s))
+time.sleep(1.2)
+late = socket.create_connection(("127.0.0.1", port))
+late.sendall(req)
+print("late:", answer(late))
+slow.sendall(body[20:])
+print("slow:", answer(slow))
+try:
+    os.waitpid(pid, 0)
+except ChildProcessError:
+    while os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split()[2] != "Z":
+        time.sleep(0.05)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2)
+    print("after: connected")
+except ConnectionRefusedError:
+    print("after: refused")
+except OSError as e:
+    print("after:", e)
 PY
 wait $pid
-check "SIGTERM: each connected client is told 503" \
-	"10 HTTP/1.1 503 Service Unavailable" "$(sort "$T/term" | uniq -c | xargs)"
+check "SIGTERM: each client connected then is told 503" \
+	"10 connected: HTTP/1.1 503 Service Unavailable" "$(grep -c '^connected: HTTP/1.1 503' "$T/term") connected: HTTP/1.1 503 Service Unavailable"
+check "... so is one connecting while a request is still in flight" \
+	"late: HTTP/1.1 503 Service Unavailable" "$(grep '^late:' "$T/term")"
+check "... the request in flight is stored" "slow: HTTP/1.1 200 OK" "$(grep '^slow:' "$T/term")"
+check "... and once it is gone a connection is refused" "after: refused" "$(grep '^after:' "$T/term")"
 pid=

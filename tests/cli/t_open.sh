@@ -79,6 +79,12 @@ $writers" >"$T/got"
 check "a missing file: every command that does not create stores says so" "" \
 	"$(grep -vF "$db: no such store; tally-ingest or tally-tariff load makes one" "$T/got")"
 check "... and makes no file" "" "$(ls "$db" 2>/dev/null)"
+run 2 "a store in a missing folder" tally-ingest --db "$T/no/such/dir/x.db" --source s \
+	--format asterisk samples/asterisk/Master.csv
+contains "... is said so by the command that makes stores" "$T/err" \
+	"$T/no/such/dir/x.db: cannot make a store there: no such folder"
+run 1 "a folder given as the store" tally-report --db "$T" reconcile
+contains "... is said so" "$T/err" "$T: a folder, not a store"
 
 # An older store: a reader says a writer must upgrade it, and does not.
 cp "$TALLY_DB" "$T/old.db"
@@ -88,38 +94,24 @@ contains "... and says what does" "$T/err" \
 	"store schema version 6 is older than this program's (7) and this command only reads: run a command that writes (tally-rate, tally-ingest) to upgrade it"
 check "... it stays at 6" "6" "$(sqlite3 "$T/old.db" 'PRAGMA user_version')"
 
-# A store where nothing can be written: a read-only mount of its folder in a
-# mount namespace of our own (unshare -m; the tests run as root, and root
-# writes through chmod a-w, so permissions alone would prove nothing).  As
-# another user, chmod a-w does it.  The store is in WAL mode with no -wal and
-# no -shm, which SQLite cannot create there: the hard case.
+# A store where nothing can be written.  SQLite reads a WAL store through
+# its -wal and -shm files, which it cannot make there: tally's writers keep
+# both when they close, so readers find them.  Two such places: a read-only
+# mount of the store's folder in a mount namespace of our own (unshare -m),
+# and a folder the reading user may not write (another user than the
+# store's owner, through setpriv: the tests run as root, and root writes
+# through chmod a-w, so permissions alone would prove nothing).
+# (Not the sqlite3 shell first: closing the store last, it removes both.)
+check "a writer leaves the store with its -wal and -shm" "tally.db-shm tally.db-wal" \
+	"$(cd "$T" && ls tally.db-* | xargs)"
 mkdir "$T/ro"
-cp "$TALLY_DB" "$T/ro/tally.db"
-check "the store to read is in WAL mode, with no -wal or -shm" "wal|" \
-	"$(sqlite3 "$T/ro/tally.db" 'PRAGMA journal_mode')|$(ls "$T/ro" | grep -v '^tally.db$')"
-# in_ro CMD...: CMD with $T/ro read-only
-if unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
-	! touch "$1/probe"' sh "$T/ro" 2>/dev/null; then
-	how="a read-only mount"
-	in_ro() {
-		unshare -m sh -c 'd=$1; shift; mount --bind "$d" "$d" &&
-			mount -o remount,bind,ro "$d" && exec "$@"' sh "$T/ro" "$@"
-	}
-elif [ "$(id -u)" -ne 0 ]; then
-	how="chmod a-w"
-	chmod a-w "$T/ro/tally.db" "$T/ro"
-	trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
-	in_ro() { "$@"; }
-else
-	how=
-fi
-if [ -z "$how" ]; then
-	ok "# SKIP a read-only place: root without a mount namespace cannot make one"
-else
-	cp "$T/ro/tally.db" "$T/ro.orig"
-	db=$TALLY_DB
-	each "$readers" >"$T/want"
-	# the outputs go to $T, which stays writable: only $T/ro is read-only
+cp "$TALLY_DB" "$TALLY_DB-wal" "$TALLY_DB-shm" "$T/ro/"
+cp -a "$T/ro" "$T/ro.pristine"
+check "... in WAL mode" "wal" "$(sqlite3 "$TALLY_DB" 'PRAGMA journal_mode')"
+cp "$T/ro/tally.db" "$T/ro.orig"
+# readers_in HOW: every reader on $T/ro/tally.db run through in_ro, its
+# output compared with the same reader's on the writable store
+readers_in() {
 	printf '%s\n' "$readers" | tr '|' '\n' | while read -r cmd; do
 		# shellcheck disable=SC2086
 		set -- $cmd
@@ -129,13 +121,76 @@ else
 		echo "$prog ${1-}: $? $(head -c 300 "$T/ro.err")"
 		"$prog" --db "$TALLY_DB" "$@" >"$T/rw.out" 2>/dev/null
 		cmp -s "$T/ro.out" "$T/rw.out" || echo "$prog $*: output differs"
-	done >"$T/got"
-	check "on $how, every reader works as on the writable store" "$(cat "$T/want")" \
-		"$(cat "$T/got")"
+	done
+}
+db=$TALLY_DB
+each "$readers" >"$T/want"
+if unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+	! touch "$1/probe"' sh "$T/ro" 2>/dev/null; then
+	# in_ro CMD...: CMD with $T/ro read-only (the outputs go to $T)
+	in_ro() {
+		unshare -m sh -c 'd=$1; shift; mount --bind "$d" "$d" &&
+			mount -o remount,bind,ro "$d" && exec "$@"' sh "$T/ro" "$@"
+	}
+	readers_in >"$T/got"
+	check "on a read-only mount, every reader works as on the writable store" \
+		"$(cat "$T/want")" "$(cat "$T/got")"
 	check "... every reader exits 0" "" "$(grep -v ': 0 ' "$T/got")"
-	check "... the store unchanged, no -wal or -shm made" "same|" \
-		"$(cmp -s "$T/ro/tally.db" "$T/ro.orig" && echo same)|$(ls "$T/ro" | grep -v '^tally.db$')"
+	check "... the store unchanged" "same" "$(cmp -s "$T/ro/tally.db" "$T/ro.orig" && echo same)"
+	# While a writer ingests through the writable path, readers on the
+	# read-only mount see each batch whole or not at all, and never a torn
+	# file (reading the database file alone, immutable=1, they did).
+	for i in 1 2 3 4 5 6; do
+		scripts/gen-cdrs -n 3000 -s $i >"$T/g$i.csv"
+	done
+	( for i in 1 2 3 4 5 6; do
+		tally-ingest --db "$T/ro/tally.db" --source gen --format asterisk "$T/g$i.csv" >/dev/null 2>&1
+	done ) &
+	w=$!
+	: >"$T/torn"
+	while kill -0 $w 2>/dev/null; do
+		in_ro tally-report --db "$T/ro/tally.db" reconcile --format csv >"$T/rec" 2>>"$T/torn" ||
+			echo "exit $?" >>"$T/torn"
+		# every batch row adds up: read = accepted + rejected + duplicates
+		awk -F, 'NR > 1 && $1 ~ /^[0-9]+$/ && $4 != $5 + $6 + $7 { print "torn row: " $0 }' \
+			"$T/rec" >>"$T/torn"
+	done
+	wait $w
+	check "... readers there while a writer ingests see whole batches, no error" "" \
+		"$(head -c 600 "$T/torn")"
 	in_ro tally-rate --db "$T/ro/tally.db" >"$T/out" 2>"$T/err"
 	check "... a writer refuses, saying why" "1 $T/ro/tally.db: cannot be written here (a read-only file or file system), and this command writes the store" \
 		"$? $(sed 's/^tally-rate: //' "$T/err")"
+else
+	ok "# SKIP a read-only mount: no mount namespace here"
+fi
+# another user, who may read the store but not write its folder or files
+rm -rf "$T/ro"
+cp -a "$T/ro.pristine" "$T/ro"
+if [ "$(id -u)" -eq 0 ] && setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+	in_ro() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+elif [ "$(id -u)" -ne 0 ]; then
+	chmod a-w "$T/ro" "$T/ro"/*
+	trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
+	in_ro() { "$@"; }
+else
+	in_ro=
+fi
+chmod 755 "$T"
+if command -v in_ro >/dev/null; then
+	readers_in >"$T/got"
+	check "in a folder the reader may not write, every reader works as on the writable store" \
+		"$(cat "$T/want")" "$(cat "$T/got")"
+	check "... every reader exits 0" "" "$(grep -v ': 0 ' "$T/got")"
+	check "... the store unchanged" "same" "$(cmp -s "$T/ro/tally.db" "$T/ro.orig" && echo same)"
+	# a store copied without its -wal and -shm (or last closed by an older
+	# tally, which removed them): refused, saying how to make them, never
+	# read from the database file alone (a writer elsewhere would tear it)
+	rm "$T/ro/tally.db-wal" "$T/ro/tally.db-shm"
+	in_ro tally-report --db "$T/ro/tally.db" reconcile >"$T/out" 2>"$T/err"
+	check "... without its -wal and -shm a reader refuses, saying how to make them" \
+		"1 $T/ro/tally.db: cannot be read here: its -wal and -shm files are missing, and this user cannot make them in its folder; run a command that writes the store (tally-rate) once where it can, and they stay" \
+		"$? $(sed 's/^tally-report: //' "$T/err")"
+else
+	ok "# SKIP a folder the reader may not write: root cannot run as another user here"
 fi

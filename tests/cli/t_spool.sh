@@ -85,3 +85,6 @@ check "... every record stored once (36 files of 3000)" "108000 108000" \
 	"$(sqlite3 -separator ' ' "$T/ov.db" "SELECT count(*), count(DISTINCT record_key) FROM cdr")"
 check "... each batch read its whole file" "36 3000 3000" \
 	"$(sqlite3 -separator ' ' "$T/ov.db" "SELECT count(*), min(read), max(read) FROM batch")"
+run 2 "--key with --spool (the feed acknowledged with the default keys)" tally-ingest \
+	--source kam --format kamailio --key callid=sip_call_id --spool "$T/spool"
+contains "... says why" "$T/err" "--key is not for --spool"

@@ -2,11 +2,14 @@
 #
 #   make                 build libtally.a and the programs into build/
 #   make test            bootstrap missing packages, build, run every test, then
-#                        run them all again under ASan+UBSan (build-san/)
+#                        run them all again under ASan+UBSan (build-san/), then
+#                        each fuzz harness for 10 s (build-fuzz/)
 #   make test SANITIZE=1 only the sanitizer run
 #   make demo            ingest every bundled sample and print the reconciliation
 #   make bench           tally beside the SQL baseline on 1M generated CDRs
 #                        (BENCH_N=...), written to bench/RESULTS.md
+#   make fuzz            each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS
+#                        (default 60) under ASan+UBSan, built into build-fuzz/
 #   make install         PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -75,6 +78,22 @@ $(B)/bin/%: src/cmd/%.c $(B)/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(B)/libtally.a $(LIBS) $(LDFLAGS)
 
+# The fuzz harnesses: clang's libFuzzer (make fuzz, below, builds the
+# library for them with -fsanitize=fuzzer-no-link).  fuzz_ingest.c is one
+# harness per CDR format.
+FUZZERS  = $(FUZZ_FORMATS:%=$(B)/fuzz/ingest_%) $(B)/fuzz/tariff $(B)/fuzz/feed $(B)/fuzz/spool
+FUZZ_FORMATS = asterisk freeswitch kamailio csv
+
+$(B)/fuzz/ingest_%: tests/fuzz/fuzz_ingest.c tests/fuzz/fuzz.h $(B)/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) -DFUZZ_TOP='"$(CURDIR)"' -DFUZZ_FORMAT='"$*"' $(WARN) \
+		$(CFLAGS) $(SANFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libtally.a $(LIBS) $(LDFLAGS)
+
+$(B)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) -DFUZZ_TOP='"$(CURDIR)"' $(WARN) \
+		$(CFLAGS) $(SANFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libtally.a $(LIBS) $(LDFLAGS)
+
 $(B)/tests/%: tests/unit/%.c $(B)/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(WARN) -Wno-missing-prototypes $(CFLAGS) $(SANFLAGS) \
@@ -89,6 +108,8 @@ ifneq ($(SANITIZE),1)
 	@echo "== the same tests under ASan+UBSan"
 	@$(MAKE) --no-print-directory check SANITIZE=1
 endif
+	@echo "== each fuzz harness for $(FUZZ_CI_SECONDS) s"
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 
 # Criterion forks a child per test; the CLI suite drives the real programs.
 # Both print a closing "N passed, N failed" summary line.
@@ -99,6 +120,23 @@ check: all units
 	exit $$fail
 
 units: $(UNITS)
+
+fuzzers: $(FUZZERS)
+
+# Fuzzing: the library with clang, ASan+UBSan and libFuzzer's coverage into
+# build-fuzz/ (its own objects: B= and SANFLAGS= on the command line win over
+# the settings above), each harness for FUZZ_SECONDS over the seeds
+# tests/fuzz/seeds makes from samples/ and tariffs/.  A crash fails the run
+# and is left in build-fuzz/crashes/<harness>/.
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS = 10
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -fsanitize=fuzzer-no-link
+
+fuzz: bootstrap
+	@$(MAKE) --no-print-directory fuzzers B=build-fuzz CC=clang SANFLAGS='$(FUZZ_SAN)'
+	@B=build-fuzz tests/fuzz/seeds
+	@B=build-fuzz tests/fuzz/run $(FUZZ_SECONDS) $(notdir $(FUZZERS))
 
 demo: bootstrap
 	@$(MAKE) --no-print-directory all
@@ -123,6 +161,6 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all test check units demo bench install clean bootstrap
+.PHONY: all test check units fuzzers fuzz demo bench install clean bootstrap

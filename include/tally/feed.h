@@ -38,6 +38,15 @@ const struct feed_source *feed_auth(const struct feed_sources *s, const char *us
  */
 char *feed_fs_json_line(const char *body, size_t len, struct terr *e);
 
+/*
+ * A CSV body (POST /cdr/csv) cut into records, one per line (LF or CR LF
+ * ends one; empty lines skipped): *rec[i] points into body, *rlen[i] is
+ * its length; both arrays malloc'd (free them also on failure).  Refused
+ * (-1, the reason in e, a 400): a NUL byte, or no line at all.
+ */
+int feed_csv_records(char *body, size_t len, char ***rec, size_t **rlen, int *n,
+    struct terr *e);
+
 /* Decode %XX in place, and '+' as a space when plus_is_space (a form; in
  * mod_json_cdr's values a '+' is a '+').  Returns -1 for a malformed escape. */
 int feed_url_decode(char *s, int plus_is_space);

@@ -151,7 +151,8 @@ int format_seconds(const char *field, const char *text, int64_t *out,
 int format_numbers(struct format *f, struct cdr *c, const char *caller,
     const char *callee, struct cdr_reject *r);
 /* printf into f->legacy and point c->legacy_key at it. */
-int format_legacy_key(struct format *f, struct cdr *c, const char *fmt, ...);
+int format_legacy_key(struct format *f, struct cdr *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* printf into f->key (grown as needed) and point c->record_key at it. */
 int format_key(struct format *f, struct cdr *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

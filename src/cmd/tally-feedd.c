@@ -263,46 +263,6 @@ unauthorized(struct MHD_Connection *c)
 	return rc;
 }
 
-/* The body's lines as records (empty lines skipped). */
-static int
-csv_records(char *body, size_t len, char ***rec, size_t **rlen, int *n, struct terr *e)
-{
-	int cap = 0;
-
-	*n = 0;
-	*rec = NULL;
-	*rlen = NULL;
-	if (memchr(body, '\0', len) != NULL)
-		return terr_set(e, "the body holds a NUL byte");
-	for (size_t i = 0; i < len;) {
-		size_t j = i, l;
-
-		while (j < len && body[j] != '\n')
-			j++;
-		l = j - i;
-		if (l > 0 && body[i + l - 1] == '\r')
-			l--;
-		if (l > 0) {
-			if (*n == cap) {
-				char **r = realloc(*rec, (size_t)(cap = cap ? cap * 2 : 64) * sizeof *r);
-				size_t *rl = realloc(*rlen, (size_t)cap * sizeof *rl);
-
-				if (r)
-					*rec = r;
-				if (rl)
-					*rlen = rl;
-				if (r == NULL || rl == NULL)
-					return terr_set(e, "out of memory");
-			}
-			(*rec)[*n] = body + i;
-			(*rlen)[(*n)++] = l;
-		}
-		i = j + 1;
-	}
-	if (*n == 0)
-		return terr_set(e, "the body holds no CDR line");
-	return 0;
-}
 
 /* Each connection thread's parsers, one per format, opened on first use
  * (opening one reads a zone file) and freed when the thread ends. */
@@ -426,7 +386,7 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 		if (fmt == NULL || strcmp(fmt, src->format) != 0)
 			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "source %s sends format=%s:"
 			    " nothing stored\n", src->name, src->format);
-		if (csv_records(q->body ? q->body : "", q->len, &rec, &rlen, &n, &e) != 0) {
+		if (feed_csv_records(q->body ? q->body : "", q->len, &rec, &rlen, &n, &e) != 0) {
 			free(rec);
 			free(rlen);
 			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);

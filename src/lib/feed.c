@@ -280,3 +280,43 @@ fail:
 	free(line);
 	return NULL;
 }
+
+int
+feed_csv_records(char *body, size_t len, char ***rec, size_t **rlen, int *n, struct terr *e)
+{
+	int cap = 0;
+
+	*n = 0;
+	*rec = NULL;
+	*rlen = NULL;
+	if (memchr(body, '\0', len) != NULL)
+		return terr_set(e, "the body holds a NUL byte");
+	for (size_t i = 0; i < len;) {
+		size_t j = i, l;
+
+		while (j < len && body[j] != '\n')
+			j++;
+		l = j - i;
+		if (l > 0 && body[i + l - 1] == '\r')
+			l--;
+		if (l > 0) {
+			if (*n == cap) {
+				char **r = realloc(*rec, (size_t)(cap = cap ? cap * 2 : 64) * sizeof *r);
+				size_t *rl = realloc(*rlen, (size_t)cap * sizeof *rl);
+
+				if (r)
+					*rec = r;
+				if (rl)
+					*rlen = rl;
+				if (r == NULL || rl == NULL)
+					return terr_set(e, "out of memory");
+			}
+			(*rec)[*n] = body + i;
+			(*rlen)[(*n)++] = l;
+		}
+		i = j + 1;
+	}
+	if (*n == 0)
+		return terr_set(e, "the body holds no CDR line");
+	return 0;
+}

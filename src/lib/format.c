@@ -304,6 +304,9 @@ format_numbers(struct format *f, struct cdr *c, const char *caller,
 }
 
 /* vsnprintf into *buf, growing it as needed. */
+static int key_print(char **buf, size_t *cap, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 static int
 key_print(char **buf, size_t *cap, const char *fmt, va_list ap)
 {

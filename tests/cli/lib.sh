@@ -45,3 +45,17 @@ ast_cdr() {
 	printf '"%s","0901000001","%s","c","x","SIP/1-%s","SIP/2-%s","Dial","x","%s","%s","%s",%d,%d,"%s","DOCUMENTATION","%s",""\n' \
 	    "$1" "$2" "$5" "$5" "$3" "$answer" "$end" "$4" "$billsec" "${6:-ANSWERED}" "$5"
 }
+
+# spool FILE LINE...: append framed records to a spool file as tally-feedd
+# does (spool.h), with Python's zlib for the CRC-32 (written here, not by
+# tally).
+spool() {
+	/usr/bin/python3 - "$@" <<'PY'
+import struct, sys, zlib
+path, lines = sys.argv[1], sys.argv[2:]
+with open(path, "ab") as f:
+    for l in lines:
+        b = l.encode()
+        f.write(b"TSR1" + struct.pack("<II", len(b), zlib.crc32(b)) + b)
+PY
+}

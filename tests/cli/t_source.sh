@@ -43,16 +43,6 @@ run 0 "... and the same (no) bytes under another" ing hni "$T/empty2.csv"
 # The spool goes the same way: a spool file whose records another source
 # already delivered stays where it is (not .done), its .lines removed, and
 # goes in with --also-under-source.
-spool() {
-	/usr/bin/python3 - "$@" <<'PY'
-import struct, sys, zlib
-path, lines = sys.argv[1], sys.argv[2:]
-with open(path, "ab") as f:
-    for l in lines:
-        b = l.encode()
-        f.write(b"TSR1" + struct.pack("<II", len(b), zlib.crc32(b)) + b)
-PY
-}
 mkdir -p "$T/spool/dng"
 spool "$T/spool/dng/000000000001.cdr" "$(sed -n 1p "$T/a.csv")" "$(sed -n 2p "$T/a.csv")"
 run 1 "a spool file with the content of source hcm's file, under source dng" \

@@ -2,18 +2,6 @@
 # go the batch path like any switch file, torn tails cut, once each.
 . tests/cli/lib.sh
 
-# spool FILE LINE...: write framed records as tally-feedd does, with
-# Python's zlib for the CRC-32 (written here, not by tally).
-spool() {
-	/usr/bin/python3 - "$@" <<'PY'
-import struct, sys, zlib
-path, lines = sys.argv[1], sys.argv[2:]
-with open(path, "ab") as f:
-    for l in lines:
-        b = l.encode()
-        f.write(b"TSR1" + struct.pack("<II", len(b), zlib.crc32(b)) + b)
-PY
-}
 S=$T/spool/hcm-ast
 mkdir -p "$S"
 # three good Asterisk records of samples/asterisk/Master.csv, then a torn one

@@ -66,7 +66,7 @@ $(B)/fonts/tally-cjk-ext.ttf: /usr/share/fonts/truetype/droid/DroidSansFallbackF
 	@mkdir -p $(@D)
 	scripts/make-font $< $@ 'U+2E80-2FDF,U+3040-30FF,U+3400-4DBF,U+F900-FAFF' DroidSansFallbackExt
 
-$(B)/obj/%.o: src/lib/%.c $(wildcard include/tally/*.h)
+$(B)/obj/%.o: src/lib/%.c $(wildcard include/tally/*.h) $(wildcard src/lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
 

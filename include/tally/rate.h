@@ -20,7 +20,36 @@
 
 enum rate_status { RS_RATED, RS_FREE, RS_UNRATED };
 
+/* The name of a status, as the store keeps it and reports print it
+ * (tally-cdr(5), rating.status): the one table of these names. */
+static inline const char *
+rate_status_name(enum rate_status status)
+{
+	static const char *const names[] = {
+		[RS_RATED] = "rated", [RS_FREE] = "free", [RS_UNRATED] = "unrated",
+	};
+
+	return names[status];
+}
+
 enum piece_kind { PK_TEST, PK_TIER, PK_BAND, PK_MESSAGE, PK_CONNECTION, PK_BUNDLE };
+
+/* The name of a piece kind, as the store keeps it (rating_piece.kind) and
+ * invoices group by it: the one table of these names. */
+static inline const char *
+rate_piece_kind_name(enum piece_kind kind)
+{
+	static const char *const names[] = {
+		[PK_TEST] = "test", [PK_TIER] = "tier", [PK_BAND] = "band",
+		[PK_MESSAGE] = "message", [PK_CONNECTION] = "connection",
+		[PK_BUNDLE] = "bundle",
+	};
+
+	return names[kind];
+}
+
+/* The kind a name says: 0 with *out, or -1 when it names none. */
+int rate_piece_kind_parse(const char *name, enum piece_kind *out);
 
 #define RATE_MAX_SECONDS 1000000	/* 11.5 days: longer calls are unrated */
 #define RATE_MAX_PIECES 32	/* pieces of one call: tiers and bands it crosses, + test + fee */

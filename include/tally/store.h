@@ -1,7 +1,8 @@
 /*
  * store.h - the tally store: one SQLite file in WAL mode.  All SQL lives in
- * store.c, so that the rest of tally never builds a query and a later
- * server database needs one new module, not a hunt through the code.
+ * src/lib/store_*.c (one file per stage, behind the private store_impl.h),
+ * so that the rest of tally never builds a query and a later server
+ * database needs one new module, not a hunt through the code.
  *
  * Schema: versioned by PRAGMA user_version and marked as tally's by
  * PRAGMA application_id.  store_open() reads both before it writes

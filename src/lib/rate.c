@@ -28,6 +28,17 @@ date_add(int32_t date, int n)
 	return c.year * 10000 + c.mon * 100 + c.day;
 }
 
+int
+rate_piece_kind_parse(const char *name, enum piece_kind *out)
+{
+	for (int k = PK_TEST; k <= PK_BUNDLE; k++)
+		if (strcmp(name, rate_piece_kind_name((enum piece_kind)k)) == 0) {
+			*out = (enum piece_kind)k;
+			return 0;
+		}
+	return -1;
+}
+
 int64_t
 rate_billed(int64_t secs, int initial, int increment, int min_duration)
 {

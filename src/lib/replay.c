@@ -49,17 +49,13 @@ version_tariff(struct replay *r, int64_t id)
 	return r->cache[r->ncache++].t;
 }
 
-static const char *const status_names[] = { "rated", "free", "unrated" };
-static const char *const kind_names[] = { "test", "tier", "band", "message", "connection",
-	"bundle" };
-
 static void
 piece_text(const struct rate_piece *p, char *buf, size_t len)
 {
 	char price[32];
 
 	money_format(p->price, 0, price);
-	snprintf(buf, len, "%s %s: %lld s at %s", kind_names[p->kind], p->label,
+	snprintf(buf, len, "%s %s: %lld s at %s", rate_piece_kind_name(p->kind), p->label,
 	    (long long)p->seconds, price);
 }
 
@@ -113,10 +109,10 @@ on_rating(const struct stored_cdr *sc, const struct stored_rating *sr, void *arg
 	cls = res.cls >= 0 ? t->classes[res.cls].name : "";
 	payer = res.payer >= 0 ? t->accounts[res.payer].id : sc->c.account;
 	r->sum->cdrs++;
-	if (strcmp(sr->status, status_names[res.status]) != 0) {
+	if (strcmp(sr->status, rate_status_name(res.status)) != 0) {
 		/* a new status comes with its reason: say it */
 		snprintf(a, sizeof a, "%s%s%s", sr->status, *sr->reason ? ": " : "", sr->reason);
-		snprintf(b, sizeof b, "%s%s%s", status_names[res.status],
+		snprintf(b, sizeof b, "%s%s%s", rate_status_name(res.status),
 		    *res.reason ? ": " : "", res.reason);
 		report(r, sc, "status", a, b, &n);
 	} else if (strcmp(sr->reason, res.reason) != 0) {

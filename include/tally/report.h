@@ -70,6 +70,23 @@ int report_feed(struct store *s, FILE *out, enum report_format fmt, struct terr 
 int report_unrated(struct store *s, FILE *out, enum report_format fmt,
     const char *period, struct terr *e);
 
+/* The stored CDRs of a filter (store.h, struct audit_filter), by CDR id,
+ * every column of the cdr table, times also as UTC ISO-8601: one text line,
+ * CSV row or JSON object each.  CSV header:
+ * id,batch_id,line,source,record_key,account,caller_raw,caller,callee_raw,
+ * callee,start,start_ts,answer,answer_ts,end,end_ts,duration,billsec,
+ * disposition,type.  Streams: memory does not grow with the store. */
+int report_cdrs(struct store *s, FILE *out, enum report_format fmt,
+    const struct audit_filter *f, struct terr *e);
+
+/* The current ratings of a filter's CDRs, by CDR id, with their pieces.
+ * CSV: a row per piece, the rating's columns repeated on each, and one row
+ * with empty piece columns for a rating without pieces; JSON: the pieces
+ * as an array in the rating's object; text: a line per rating, its pieces
+ * indented under it.  Streams like report_cdrs(). */
+int report_ratings(struct store *s, FILE *out, enum report_format fmt,
+    const struct audit_filter *f, struct terr *e);
+
 /* Text for a terminal: valid UTF-8 as it is, control characters and any
  * other byte as \xNN; cut after max bytes with "... (N bytes)". */
 void report_escaped(FILE *out, const void *s, size_t len, size_t max);

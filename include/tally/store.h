@@ -269,6 +269,57 @@ struct unrated_row {
 int store_each_unrated(struct store *s, const char *period,
     int (*fn)(const struct unrated_row *, void *), void *arg, struct terr *e);
 
+/* --- audit: the stored CDRs and ratings as they are (tally-report cdrs,
+ * ratings) ---------------------------------------------------------------- */
+
+/* Which CDRs: batch 0, period and payer NULL for any; those given must all
+ * match.  A period or payer is that of the CDR's current rating, so a CDR
+ * not rated yet is found only by batch (or with no filter). */
+struct audit_filter {
+	int64_t batch;
+	const char *period, *payer;
+};
+
+/* A stored CDR and the line of its batch's file it came from. */
+struct audit_cdr_row {
+	struct stored_cdr sc;	/* rated, stale, payer, period unset */
+	int64_t line;
+};
+/* The CDRs in CDR id order, one call each; rows stream from the store
+ * (constant memory); strings live for the call only. */
+int store_each_audit_cdr(struct store *s, const struct audit_filter *f,
+    int (*fn)(const struct audit_cdr_row *, void *), void *arg, struct terr *e);
+
+/* One piece of a rating as rating_piece keeps it. */
+struct audit_piece {
+	int64_t seq;
+	enum piece_kind kind;
+	const char *label;
+	int64_t seconds;
+	money price;		/* per minute, per message or per call */
+	money_x60 exact;	/* the piece's charge in sixtieths of a micro-unit */
+};
+
+/* A CDR's current rating (tally-cdr(5), rating) with one of its pieces. */
+struct audit_rating_row {
+	int64_t cdr, version;	/* version 0: none (no account to price with) */
+	const char *source, *record_key;	/* of the CDR */
+	const char *currency;	/* of the version, "" without one */
+	const char *payer, *period, *cls;	/* cls NULL: not classified */
+	const char *destination, *prefix, *reason;
+	enum rate_status status;
+	int64_t seconds, billed_seconds;
+	money amount;
+	struct rate_snapshot before;	/* bundle_sub -1: no window */
+	const struct audit_piece *piece;	/* NULL: the rating has no piece */
+};
+/* The ratings in CDR id order, each as many calls as it has pieces (in
+ * piece order, the rating's fields repeated) or one with piece NULL.  Rows
+ * stream from the store (constant memory, any number of pieces); strings
+ * live for the call only. */
+int store_each_audit_rating(struct store *s, const struct audit_filter *f,
+    int (*fn)(const struct audit_rating_row *, void *), void *arg, struct terr *e);
+
 /* Rejects in (batch, line) order; batch 0 means every batch. */
 int store_each_reject(struct store *s, int64_t batch,
     int (*fn)(const struct reject_row *, void *), void *arg, struct terr *e);

@@ -33,6 +33,10 @@ usage(FILE *out)
 	    "       tally-report [--db FILE] top --period YYYY-MM [--reseller R]\n"
 	    "                    [--limit N] [--format FMT]\n"
 	    "       tally-report [--db FILE] feed [--format FMT]\n"
+	    "       tally-report [--db FILE] cdrs [--batch ID] [--period YYYY-MM]\n"
+	    "                    [--account ID] [--format FMT]\n"
+	    "       tally-report [--db FILE] ratings [--batch ID] [--period YYYY-MM]\n"
+	    "                    [--account ID] [--format FMT]\n"
 	    "       tally-report --help | --version\n"
 	    "FMT: text, csv, json, or xlsx with --out FILE\n");
 }
@@ -43,9 +47,10 @@ check_args(const char *name, long long batch,
     const char *period, const char *account, const char *reseller)
 {
 	static const char *const names[] = { "reconcile", "rejects", "usage", "bundles",
-		"unrated", "balances", "revenue", "top", "feed" };
+		"unrated", "balances", "revenue", "top", "feed", "cdrs", "ratings" };
 	int by_account = strcmp(name, "usage") == 0 || strcmp(name, "bundles") == 0;
 	int by_reseller = strcmp(name, "revenue") == 0 || strcmp(name, "top") == 0;
+	int audit = strcmp(name, "cdrs") == 0 || strcmp(name, "ratings") == 0;
 	struct civil c;
 	int known = 0;
 
@@ -53,14 +58,23 @@ check_args(const char *name, long long batch,
 		known |= strcmp(name, names[i]) == 0;
 	if (!known) {
 		fprintf(stderr, "%s: unknown report \"%s\"; expected reconcile, rejects, "
-		    "usage, bundles, unrated, balances, revenue, top or feed\n", progname, name);
+		    "usage, bundles, unrated, balances, revenue, top, feed, cdrs or ratings\n",
+		    progname, name);
 		return -1;
 	}
-	if (batch != 0 && strcmp(name, "rejects") != 0) {
-		fprintf(stderr, "%s: --batch goes with rejects\n", progname);
+	if (batch != 0 && strcmp(name, "rejects") != 0 && !audit) {
+		fprintf(stderr, "%s: --batch goes with rejects, cdrs and ratings\n", progname);
 		return -1;
 	}
-	if (strcmp(name, "balances") == 0) {
+	if (audit) {
+		/* any of --batch, --period, --account, or none: every CDR */
+		if (reseller) {
+			fprintf(stderr, "%s: %s takes --batch, --period, --account and --format\n",
+			    progname, name);
+			return -1;
+		}
+		by_account = 1;	/* the same period check below */
+	} else if (strcmp(name, "balances") == 0) {
 		if (account || period) {
 			fprintf(stderr, "%s: balances takes --below, --reseller and --format\n",
 			    progname);
@@ -78,11 +92,11 @@ check_args(const char *name, long long batch,
 	}
 	if ((account || reseller) && !by_account) {
 		fprintf(stderr, "%s: --account and --reseller go with usage and bundles"
-		    " (--reseller also with balances, revenue and top)\n",
-		    progname);
+		    " (--account also with cdrs and ratings, --reseller with balances,"
+		    " revenue and top)\n", progname);
 		return -1;
 	}
-	if (by_account && period == NULL) {
+	if (by_account && period == NULL && !audit) {
 		fprintf(stderr, "%s: %s needs --period YYYY-MM\n", progname, name);
 		return -1;
 	}
@@ -91,7 +105,8 @@ check_args(const char *name, long long batch,
 		return -1;
 	}
 	if (period && !by_account && strcmp(name, "unrated") != 0) {
-		fprintf(stderr, "%s: --period goes with usage, bundles and unrated\n", progname);
+		fprintf(stderr, "%s: --period goes with usage, bundles, unrated, cdrs and"
+		    " ratings\n", progname);
 		return -1;
 	}
 	return 0;
@@ -124,6 +139,7 @@ main(int argc, char **argv)
 	const char *outpath = NULL;
 	FILE *out = stdout;
 	struct store *s;
+	struct audit_filter audit;
 	struct terr e;
 	char *end;
 	int ch, rc;
@@ -209,6 +225,7 @@ main(int argc, char **argv)
 		store_close(s);
 		return 1;
 	}
+	audit.batch = batch, audit.period = period, audit.payer = account;
 	/* reconcile, rejects and unrated write JSON from their CSV form */
 	plain_json = fmt == REPORT_JSON && (strcmp(name, "reconcile") == 0 ||
 	    strcmp(name, "rejects") == 0 || strcmp(name, "unrated") == 0);
@@ -235,6 +252,10 @@ main(int argc, char **argv)
 		rc = report_feed(s, out, fmt, &e);
 	else if (strcmp(name, "top") == 0)
 		rc = report_top(s, out, fmt, period, reseller, limit ? (int)limit : 20, &e);
+	else if (strcmp(name, "cdrs") == 0)
+		rc = report_cdrs(s, out, fmt, &audit, &e);
+	else if (strcmp(name, "ratings") == 0)
+		rc = report_ratings(s, out, fmt, &audit, &e);
 	else
 		rc = report_unrated(s, out, fmt, period, &e);
 	store_close(s);

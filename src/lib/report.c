@@ -90,7 +90,8 @@ report_text_column(const char *name)
 		"destination", "prefix", "source", "file", "kind", "label", "caller", "callee",
 		"reason", "raw", "field", "bundle", "name", "number", "status", "date", "plan",
 		"fee", "currency", "tax_rate", "tax", "start", "end", "ended", "issuer",
-		"record_key", "charged_in_period", NULL };
+		"record_key", "charged_in_period", "caller_raw", "callee_raw", "answer",
+		"disposition", "type", "payer", "piece_kind", "piece_label", NULL };
 
 	for (int i = 0; names[i]; i++)
 		if (strcmp(name, names[i]) == 0)
@@ -986,5 +987,338 @@ report_feed(struct store *s, FILE *out, enum report_format fmt, struct terr *e)
 		return -1;
 	if (fmt == REPORT_JSON)
 		fputs("\n]}\n", out);
+	return 0;
+}
+
+/* ---- audit: stored CDRs and ratings --------------------------------------- */
+
+/* UTC ISO-8601 of epoch seconds ("" for none). */
+static void
+iso_utc(int64_t t, char buf[32])
+{
+	struct civil c;
+
+	civil_from_utc(t, &c);
+	snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)c.year % 10000u,
+	    (unsigned)c.mon % 100u, (unsigned)c.day % 100u, (unsigned)c.hour % 100u,
+	    (unsigned)c.min % 100u, (unsigned)c.sec % 100u);
+}
+
+static void
+csv_text(FILE *out, const char *s, int comma)
+{
+	report_csv_field(out, s, strlen(s));
+	if (comma)
+		fputc(',', out);
+}
+
+/* A string of a text report, quoted, bytes shown as report_escaped(). */
+static void
+text_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	report_escaped(out, s, strlen(s), (size_t)-1);
+	fputc('"', out);
+}
+
+struct audit_ctx {
+	FILE *out;
+	enum report_format fmt;
+	int64_t n;		/* rows (CDRs, ratings) so far */
+	int64_t cdr;		/* the rating being printed, 0 none */
+};
+
+static int
+audit_cdr_row(const struct audit_cdr_row *r, void *arg)
+{
+	struct audit_ctx *c = arg;
+	const struct stored_cdr *sc = &r->sc;
+	char start[32], answer[32] = "", end[32];
+
+	iso_utc(sc->c.start, start);
+	if (sc->c.has_answer)
+		iso_utc(sc->c.answer, answer);
+	iso_utc(sc->c.end, end);
+	if (c->fmt == REPORT_CSV) {
+		fprintf(c->out, "%lld,%lld,%lld,", (long long)sc->id, (long long)sc->batch,
+		    (long long)r->line);
+		csv_text(c->out, sc->source, 1);
+		csv_text(c->out, sc->c.record_key, 1);
+		csv_text(c->out, sc->c.account, 1);
+		csv_text(c->out, sc->c.caller_raw, 1);
+		csv_text(c->out, sc->c.caller, 1);
+		csv_text(c->out, sc->c.callee_raw, 1);
+		csv_text(c->out, sc->c.callee, 1);
+		fprintf(c->out, "%s,%lld,%s,", start, (long long)sc->c.start, answer);
+		if (sc->c.has_answer)
+			fprintf(c->out, "%lld", (long long)sc->c.answer);
+		fprintf(c->out, ",%s,%lld,%lld,%lld,%s,%s\n", end, (long long)sc->c.end,
+		    (long long)sc->c.duration, (long long)sc->c.billsec,
+		    cdr_disposition_name(sc->c.disposition), cdr_type_name(sc->c.type));
+	} else if (c->fmt == REPORT_JSON) {
+		fprintf(c->out, "%s\n  {\"id\": %lld, \"batch_id\": %lld, \"line\": %lld,"
+		    " \"source\": ", c->n ? "," : "", (long long)sc->id, (long long)sc->batch,
+		    (long long)r->line);
+		report_json_string(c->out, sc->source);
+		fputs(", \"record_key\": ", c->out);
+		report_json_string(c->out, sc->c.record_key);
+		fputs(", \"account\": ", c->out);
+		report_json_string(c->out, sc->c.account);
+		fputs(", \"caller_raw\": ", c->out);
+		report_json_string(c->out, sc->c.caller_raw);
+		fputs(", \"caller\": ", c->out);
+		report_json_string(c->out, sc->c.caller);
+		fputs(", \"callee_raw\": ", c->out);
+		report_json_string(c->out, sc->c.callee_raw);
+		fputs(", \"callee\": ", c->out);
+		report_json_string(c->out, sc->c.callee);
+		fprintf(c->out, ", \"start\": \"%s\", \"start_ts\": %lld", start,
+		    (long long)sc->c.start);
+		if (sc->c.has_answer)
+			fprintf(c->out, ", \"answer\": \"%s\", \"answer_ts\": %lld", answer,
+			    (long long)sc->c.answer);
+		else
+			fputs(", \"answer\": null, \"answer_ts\": null", c->out);
+		fprintf(c->out, ", \"end\": \"%s\", \"end_ts\": %lld, \"duration\": %lld,"
+		    " \"billsec\": %lld, \"disposition\": \"%s\", \"type\": \"%s\"}", end,
+		    (long long)sc->c.end, (long long)sc->c.duration, (long long)sc->c.billsec,
+		    cdr_disposition_name(sc->c.disposition), cdr_type_name(sc->c.type));
+	} else {
+		fprintf(c->out, "cdr %lld batch %lld line %lld source ", (long long)sc->id,
+		    (long long)sc->batch, (long long)r->line);
+		text_quoted(c->out, sc->source);
+		fputs(" key ", c->out);
+		text_quoted(c->out, sc->c.record_key);
+		fputs(" account ", c->out);
+		text_quoted(c->out, sc->c.account);
+		fputs(" caller ", c->out);
+		text_quoted(c->out, sc->c.caller_raw);
+		fputs(" = ", c->out);
+		text_quoted(c->out, sc->c.caller);
+		fputs(" callee ", c->out);
+		text_quoted(c->out, sc->c.callee_raw);
+		fputs(" = ", c->out);
+		text_quoted(c->out, sc->c.callee);
+		fprintf(c->out, " start %s (%lld)", start, (long long)sc->c.start);
+		if (sc->c.has_answer)
+			fprintf(c->out, " answer %s (%lld)", answer, (long long)sc->c.answer);
+		else
+			fputs(" answer -", c->out);
+		fprintf(c->out, " end %s (%lld) duration %lld billsec %lld %s %s\n", end,
+		    (long long)sc->c.end, (long long)sc->c.duration, (long long)sc->c.billsec,
+		    cdr_disposition_name(sc->c.disposition), cdr_type_name(sc->c.type));
+	}
+	c->n++;
+	return 0;
+}
+
+int
+report_cdrs(struct store *s, FILE *out, enum report_format fmt,
+    const struct audit_filter *f, struct terr *e)
+{
+	struct audit_ctx c = { out, fmt, 0, 0 };
+
+	if (fmt == REPORT_CSV)
+		fputs("id,batch_id,line,source,record_key,account,caller_raw,caller,callee_raw,"
+		    "callee,start,start_ts,answer,answer_ts,end,end_ts,duration,billsec,"
+		    "disposition,type\n", out);
+	else if (fmt == REPORT_JSON)
+		fputs("{\"cdrs\": [", out);
+	if (store_each_audit_cdr(s, f, audit_cdr_row, &c, e) < 0)
+		return -1;
+	if (fmt == REPORT_JSON)
+		fputs("\n]}\n", out);
+	return 0;
+}
+
+/* Decimals of a rating's amounts: the currency's; none without a version
+ * (no currency: the amount is printed whole, or with the decimals it has). */
+static int
+audit_decimals(const char *currency)
+{
+	int d = money_currency_decimals(currency);
+
+	return d >= 0 ? d : *currency ? 2 : 0;
+}
+
+static void
+rating_head(struct audit_ctx *c, const struct audit_rating_row *r)
+{
+	int d = audit_decimals(r->currency);
+	const struct rate_snapshot *b = &r->before;
+	char amount[32];
+
+	money_format(r->amount, d, amount);
+	if (c->fmt == REPORT_JSON) {
+		fprintf(c->out, "%s\n  {\"cdr_id\": %lld, \"source\": ", c->n ? "," : "",
+		    (long long)r->cdr);
+		report_json_string(c->out, r->source);
+		fputs(", \"record_key\": ", c->out);
+		report_json_string(c->out, r->record_key);
+		if (r->version)
+			fprintf(c->out, ", \"version_id\": %lld", (long long)r->version);
+		else
+			fputs(", \"version_id\": null", c->out);
+		fprintf(c->out, ", \"currency\": \"%s\", \"payer\": ", r->currency);
+		report_json_string(c->out, r->payer);
+		fprintf(c->out, ", \"period\": \"%s\", \"class\": ", r->period);
+		if (r->cls)
+			report_json_string(c->out, r->cls);
+		else
+			fputs("null", c->out);
+		fprintf(c->out, ", \"status\": \"%s\", \"destination\": ",
+		    rate_status_name(r->status));
+		report_json_string(c->out, r->destination);
+		fputs(", \"prefix\": ", c->out);
+		report_json_string(c->out, r->prefix);
+		fprintf(c->out, ", \"seconds\": %lld, \"billed_seconds\": %lld, \"amount\": \"%s\","
+		    " \"reason\": ", (long long)r->seconds, (long long)r->billed_seconds, amount);
+		report_json_string(c->out, r->reason);
+		fprintf(c->out, ", \"tier_pos\": %lld, \"test_used\": %lld, \"volume_total\": %lld",
+		    (long long)b->tier_pos, (long long)b->test_used, (long long)b->volume_total);
+		if (b->bundle_sub >= 0)
+			fprintf(c->out, ", \"bundle_sub\": %d, \"bundle_seq\": %d, \"bundle_left\":"
+			    " %lld", b->bundle_sub, b->bundle_seq, (long long)b->bundle_left);
+		else
+			fputs(", \"bundle_sub\": null, \"bundle_seq\": null, \"bundle_left\": null",
+			    c->out);
+		fputs(", \"pieces\": [", c->out);
+		return;
+	}
+	/* text */
+	fprintf(c->out, "cdr %lld source ", (long long)r->cdr);
+	text_quoted(c->out, r->source);
+	fputs(" key ", c->out);
+	text_quoted(c->out, r->record_key);
+	fprintf(c->out, " %s payer ", rate_status_name(r->status));
+	text_quoted(c->out, r->payer);
+	fprintf(c->out, " period %s version ", r->period);
+	if (r->version)
+		fprintf(c->out, "%lld", (long long)r->version);
+	else
+		fputc('-', c->out);
+	fputs(" class ", c->out);
+	if (r->cls)
+		text_quoted(c->out, r->cls);
+	else
+		fputc('-', c->out);
+	fputs(" destination ", c->out);
+	text_quoted(c->out, r->destination);
+	fputs(" prefix ", c->out);
+	text_quoted(c->out, r->prefix);
+	fprintf(c->out, " seconds %lld billed %lld amount %s%s%s reason ",
+	    (long long)r->seconds, (long long)r->billed_seconds, amount,
+	    *r->currency ? " " : "", r->currency);
+	text_quoted(c->out, r->reason);
+	fprintf(c->out, " before tier_pos %lld test_used %lld volume_total %lld",
+	    (long long)b->tier_pos, (long long)b->test_used, (long long)b->volume_total);
+	if (b->bundle_sub >= 0)
+		fprintf(c->out, " bundle %d #%d left %lld\n", b->bundle_sub, b->bundle_seq,
+		    (long long)b->bundle_left);
+	else
+		fputs(" bundle -\n", c->out);
+}
+
+static void
+rating_csv(struct audit_ctx *c, const struct audit_rating_row *r, const char *amount)
+{
+	const struct rate_snapshot *b = &r->before;
+
+	fprintf(c->out, "%lld,", (long long)r->cdr);
+	csv_text(c->out, r->source, 1);
+	csv_text(c->out, r->record_key, 1);
+	if (r->version)
+		fprintf(c->out, "%lld", (long long)r->version);
+	fprintf(c->out, ",%s,", r->currency);
+	csv_text(c->out, r->payer, 1);
+	fprintf(c->out, "%s,", r->period);
+	csv_text(c->out, r->cls ? r->cls : "", 1);
+	fprintf(c->out, "%s,", rate_status_name(r->status));
+	csv_text(c->out, r->destination, 1);
+	csv_text(c->out, r->prefix, 1);
+	fprintf(c->out, "%lld,%lld,%s,", (long long)r->seconds, (long long)r->billed_seconds,
+	    amount);
+	csv_text(c->out, r->reason, 1);
+	fprintf(c->out, "%lld,%lld,%lld,", (long long)b->tier_pos, (long long)b->test_used,
+	    (long long)b->volume_total);
+	if (b->bundle_sub >= 0)
+		fprintf(c->out, "%d,%d,%lld,", b->bundle_sub, b->bundle_seq,
+		    (long long)b->bundle_left);
+	else
+		fputs(",,,", c->out);
+}
+
+static int
+audit_rating_row(const struct audit_rating_row *r, void *arg)
+{
+	struct audit_ctx *c = arg;
+	const struct audit_piece *p = r->piece;
+	int d = audit_decimals(r->currency), first = r->cdr != c->cdr;
+	char amount[32], price[32] = "", pamount[32] = "";
+
+	if (p) {
+		money_format(p->price, d, price);
+		/* the exact charge shown to the micro-unit, half-up, as usage does */
+		money_format(money_round(p->exact, ROUND_FULL, 6), d, pamount);
+	}
+	if (c->fmt == REPORT_CSV) {
+		money_format(r->amount, d, amount);
+		rating_csv(c, r, amount);
+		if (p) {
+			fprintf(c->out, "%lld,%s,", (long long)p->seq, rate_piece_kind_name(p->kind));
+			csv_text(c->out, p->label, 1);
+			fprintf(c->out, "%lld,%s,%s,%lld\n", (long long)p->seconds, price, pamount,
+			    (long long)p->exact);
+		} else {
+			fputs(",,,,,,\n", c->out);
+		}
+		c->n += first;
+		c->cdr = r->cdr;
+		return 0;
+	}
+	if (first) {
+		if (c->fmt == REPORT_JSON && c->cdr != 0)
+			fputs("]}", c->out);
+		rating_head(c, r);
+		c->n++;
+		c->cdr = r->cdr;
+	}
+	if (p == NULL)
+		return 0;
+	if (c->fmt == REPORT_JSON) {
+		/* exact as a string: sixtieths of a micro-unit pass 2^53 */
+		fprintf(c->out, "%s{\"seq\": %lld, \"kind\": \"%s\", \"label\": ",
+		    first ? "" : ", ", (long long)p->seq, rate_piece_kind_name(p->kind));
+		report_json_string(c->out, p->label);
+		fprintf(c->out, ", \"seconds\": %lld, \"price\": \"%s\", \"amount\": \"%s\","
+		    " \"exact\": \"%lld\"}", (long long)p->seconds, price, pamount,
+		    (long long)p->exact);
+	} else {
+		fprintf(c->out, "    piece %lld %s ", (long long)p->seq,
+		    rate_piece_kind_name(p->kind));
+		text_quoted(c->out, p->label);
+		fprintf(c->out, " %lld s price %s amount %s exact_x60 %lld\n",
+		    (long long)p->seconds, price, pamount, (long long)p->exact);
+	}
+	return 0;
+}
+
+int
+report_ratings(struct store *s, FILE *out, enum report_format fmt,
+    const struct audit_filter *f, struct terr *e)
+{
+	struct audit_ctx c = { out, fmt, 0, 0 };
+
+	if (fmt == REPORT_CSV)
+		fputs("cdr_id,source,record_key,version_id,currency,payer,period,class,status,"
+		    "destination,prefix,seconds,billed_seconds,amount,reason,tier_pos,test_used,"
+		    "volume_total,bundle_sub,bundle_seq,bundle_left,piece_seq,piece_kind,"
+		    "piece_label,piece_seconds,piece_price,piece_amount,piece_exact\n", out);
+	else if (fmt == REPORT_JSON)
+		fputs("{\"ratings\": [", out);
+	if (store_each_audit_rating(s, f, audit_rating_row, &c, e) < 0)
+		return -1;
+	if (fmt == REPORT_JSON)
+		fputs(c.cdr ? "]}\n]}\n" : "\n]}\n", out);
 	return 0;
 }

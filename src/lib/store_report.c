@@ -257,3 +257,113 @@ store_each_feed(struct store *s, int (*fn)(const struct feed_row *, void *), voi
 	}
 	return db_end(&q, "list feeds");
 }
+
+/* --- audit: stored CDRs and ratings as they are ------------------------- */
+
+/* The CDRs of a filter (?1 batch, 0 any; ?2 period, ?3 payer, NULL any),
+ * through their rating for a period or payer. */
+#define AUDIT_WHERE " WHERE (?1 = 0 OR c.batch_id = ?1) AND ((?2 IS NULL AND ?3 IS NULL)" \
+	" OR EXISTS (SELECT 1 FROM rating f WHERE f.cdr_id = c.id" \
+	" AND (?2 IS NULL OR f.period = ?2) AND (?3 IS NULL OR f.payer = ?3)))"
+
+static int
+audit_prep(struct db_stmt *q, struct store *s, const char *sql,
+    const struct audit_filter *f, struct terr *e)
+{
+	if (db_prep(q, s, sql, e) != 0)
+		return -1;
+	db_bind_int64(q, 1, f->batch);
+	db_bind_text(q, 2, f->period);
+	db_bind_text(q, 3, f->payer);
+	return 0;
+}
+
+int
+store_each_audit_cdr(struct store *s, const struct audit_filter *f,
+    int (*fn)(const struct audit_cdr_row *, void *), void *arg, struct terr *e)
+{
+	struct db_stmt q;
+
+	/* the rowid order: a walk of the table, nothing sorted or held */
+	if (audit_prep(&q, s, "SELECT " DB_CDR_COLUMNS ", c.line FROM cdr c" AUDIT_WHERE
+	    " ORDER BY c.id", f, e) != 0)
+		return -1;
+	while (db_next(&q)) {
+		struct audit_cdr_row r;
+
+		db_row_cdr(&q, &r.sc);
+		r.line = db_int64(&q, DB_CDR_NCOLUMNS);
+		q.stop = fn(&r, arg);
+	}
+	return db_end(&q, "list CDRs");
+}
+
+static int
+status_parse(const char *name, enum rate_status *out)
+{
+	for (int i = RS_RATED; i <= RS_UNRATED; i++)
+		if (strcmp(name, rate_status_name((enum rate_status)i)) == 0) {
+			*out = (enum rate_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+store_each_audit_rating(struct store *s, const struct audit_filter *f,
+    int (*fn)(const struct audit_rating_row *, void *), void *arg, struct terr *e)
+{
+	struct db_stmt q;
+
+	/* a rating joined with each of its pieces, in (CDR, piece) order:
+	 * rating_piece_cdr is the order of the pieces, cdr's rowid that of
+	 * the CDRs, so the rows stream without a sort */
+	if (audit_prep(&q, s, "SELECT c.id, c.source, c.record_key,"
+	    " coalesce(r.version_id, 0), coalesce(v.currency, ''), r.payer, r.period, r.class,"
+	    " r.destination, r.prefix, r.reason, r.status, r.seconds, r.billed_seconds,"
+	    " r.amount, r.tier_pos, r.test_used, r.volume_total, coalesce(r.bundle_sub, -1),"
+	    " coalesce(r.bundle_seq, 0), coalesce(r.bundle_left, 0),"
+	    " p.seq, p.kind, p.label, p.seconds, p.price, p.exact"
+	    " FROM cdr c CROSS JOIN rating r ON r.cdr_id = c.id"
+	    " LEFT JOIN tariff_version v ON v.id = r.version_id"
+	    " LEFT JOIN rating_piece p ON p.cdr_id = c.id" AUDIT_WHERE
+	    " ORDER BY c.id, p.seq", f, e) != 0)
+		return -1;
+	while (db_next(&q)) {
+		struct audit_piece p;
+		struct audit_rating_row r = {
+			.cdr = db_int64(&q, 0), .source = db_text(&q, 1),
+			.record_key = db_text(&q, 2), .version = db_int64(&q, 3),
+			.currency = db_text(&q, 4), .payer = db_text(&q, 5),
+			.period = db_text(&q, 6), .cls = db_text_or_null(&q, 7),
+			.destination = db_text(&q, 8), .prefix = db_text(&q, 9),
+			.reason = db_text(&q, 10), .seconds = db_int64(&q, 12),
+			.billed_seconds = db_int64(&q, 13), .amount = db_int64(&q, 14),
+			.before.tier_pos = db_int64(&q, 15), .before.test_used = db_int64(&q, 16),
+			.before.volume_total = db_int64(&q, 17),
+			.before.bundle_sub = db_int(&q, 18), .before.bundle_seq = db_int(&q, 19),
+			.before.bundle_left = db_int64(&q, 20),
+		};
+
+		if (status_parse(db_text(&q, 11), &r.status) != 0) {
+			q.stop = terr_set(e, "rating of CDR %lld: unknown status \"%s\"",
+			    (long long)r.cdr, db_text(&q, 11));
+			break;
+		}
+		if (!db_is_null(&q, 21)) {
+			p.seq = db_int64(&q, 21);
+			if (rate_piece_kind_parse(db_text(&q, 22), &p.kind) != 0) {
+				q.stop = terr_set(e, "piece %lld of CDR %lld: unknown kind \"%s\"",
+				    (long long)p.seq, (long long)r.cdr, db_text(&q, 22));
+				break;
+			}
+			p.label = db_text(&q, 23);
+			p.seconds = db_int64(&q, 24);
+			p.price = db_int64(&q, 25);
+			p.exact = db_int64(&q, 26);
+			r.piece = &p;
+		}
+		q.stop = fn(&r, arg);
+	}
+	return db_end(&q, "list ratings");
+}

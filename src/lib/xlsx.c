@@ -424,6 +424,7 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 	lxw_format *head, *number;
 	lxw_row_t r = 0;
 	int *widths = NULL;	/* column widths in characters */
+	unsigned long rows = 0;	/* below the header */
 
 	if (cl == NULL) {
 		terr_set(e, "out of memory");
@@ -445,6 +446,13 @@ xlsx_from_csv(FILE *csv, const char *sheet, const char *path, struct terr *e)
 		widths[i] = (int)csvline_field_len(cl, i) + 2;
 	}
 	while ((n = csvline_read(cl, csv)) > 0) {
+		/* a sheet holds LXW_ROW_MAX rows: more is an error, never a sheet
+		 * that silently lacks the rest (tally-report cdrs of a month) */
+		if (++rows >= LXW_ROW_MAX) {
+			terr_set(e, "%s: more than %lu rows, the most a sheet holds; use"
+			    " --format csv", sheet, (unsigned long)LXW_ROW_MAX - 1);
+			goto out;
+		}
 		for (int i = 0; i < ncols; i++) {
 			const char *v = i < n ? csvline_field(cl, i) : "";
 			int wdt = (int)(i < n && csvline_field_len(cl, i) < 60 ?

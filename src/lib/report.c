@@ -77,7 +77,8 @@ report_text_plain(const char *str)
 	size_t len = strlen(str), u;
 
 	for (size_t i = 0; i < len; i += u) {
-		if ((u = utf8_len(s + i, len - i)) == 0 || (u == 1 && (s[i] < 0x20 || s[i] == 0x7f)))
+		if ((u = utf8_len(s + i, len - i)) == 0 ||
+		    (u == 1 && (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\')))
 			return 0;
 	}
 	return 1;
@@ -100,29 +101,17 @@ report_text_column(const char *name)
 }
 
 /* A JSON value of a CSV field: a whole number in a column of numbers as
- * a number, else a string, escaped as for a terminal when it is not plain
- * UTF-8 (a rejected line's raw bytes). */
+ * a number, else a string (report_json_string). */
 static void
 json_value(FILE *out, const char *v, int numeric)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
 	const char *d = v + (*v == '-');
 
 	if (numeric && *d && strspn(d, "0123456789") == strlen(d) && (d[0] != '0' || !d[1])) {
 		fputs(v, out);
 		return;
 	}
-	if (report_text_plain(v) || (m = open_memstream(&buf, &len)) == NULL) {
-		report_json_string(out, v);
-		return;
-	}
-	report_escaped(m, v, strlen(v), (size_t)-1);
-	fclose(m);
-	report_json_string(out, buf ? buf : "");
-	free(buf);
+	report_json_string(out, v);
 }
 
 int
@@ -320,6 +309,13 @@ report_rejects(struct store *s, FILE *out, enum report_format fmt,
 
 /* ---- usage -------------------------------------------------------------- */
 
+/*
+ * JSON holds only UTF-8 text, and the store holds what switches wrote: a
+ * string is given as the text form shows it (report_escaped), each byte
+ * that is not UTF-8, a control byte or a backslash as \xNN, a quote
+ * escaped for JSON.  So in the decoded string a backslash always starts an
+ * escape, and two different stored strings never print the same.
+ */
 void
 report_json_string(FILE *out, const char *str)
 {
@@ -328,19 +324,15 @@ report_json_string(FILE *out, const char *str)
 
 	fputc('"', out);
 	for (size_t i = 0; i < len; i += u) {
-		unsigned char c = s[i];
-
 		u = utf8_len(s + i, len - i);
 		if (u > 1)
 			fwrite(s + i, 1, u, out);
-		else if (u == 0)	/* not UTF-8: shown as text reports show it */
-			fprintf(out, "\\\\x%02x", c), u = 1;
-		else if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
+		else if (u == 1 && s[i] == '"')
+			fputs("\\\"", out);
+		else if (u == 1 && s[i] >= 0x20 && s[i] != 0x7f && s[i] != '\\')
+			fputc(s[i], out);
 		else
-			fputc(c, out);
+			fprintf(out, "\\\\x%02x", s[i]), u = 1;
 	}
 	fputc('"', out);
 }
@@ -1012,11 +1004,17 @@ csv_text(FILE *out, const char *s, int comma)
 		fputc(',', out);
 }
 
-/* A string of a text report, quoted, bytes shown as report_escaped(). */
+/* A string of a text report, quoted, bytes shown as report_escaped() and
+ * a quote as \x22: a value cannot end its quotes early and pass for the
+ * next field (a record key is what a switch wrote). */
 static void
 text_quoted(FILE *out, const char *s)
 {
 	fputc('"', out);
+	for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
+		report_escaped(out, s, (size_t)(q - s), (size_t)-1);
+		fputs("\\x22", out);
+	}
 	report_escaped(out, s, strlen(s), (size_t)-1);
 	fputc('"', out);
 }

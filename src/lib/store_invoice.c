@@ -283,7 +283,8 @@ store_invoice_set_issued(struct store *s, int64_t id, const char *number,
 	struct db_stmt q;
 	int64_t cut;
 
-	if (db_prep(&q, s, "SELECT prefix FROM invoice WHERE id = ?1"
+	/* 1 when the draft's number would not fit (a row), else no row: 0 */
+	if (db_prep(&q, s, "SELECT 1 FROM invoice WHERE id = ?1"
 	    " AND status = 'draft' AND (length(prefix) > ?3 OR length(?2) >= ?4"
 	    " OR substr(?2, 1, length(prefix)) <> prefix OR length(?2) < length(prefix) + 6"
 	    " OR substr(?2, length(prefix) + 1) GLOB '*[^0-9]*')", e) != 0)

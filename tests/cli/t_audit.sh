@@ -46,7 +46,7 @@ else
 	    "$(diff tests/cli/cdrs.expect "$T/cdrs.got" | head -n 20)"
 fi
 check "start, answer and end are the epoch seconds in UTC ISO-8601" "" \
-    "$(/usr/bin/python3 - "$T/cdrs.csv" <<'PY'
+    "$(/usr/bin/python3 - "$T/cdrs.csv" 2>&1 <<'PY'
 import csv, sys, datetime
 for r in csv.DictReader(open(sys.argv[1], newline="")):
     for k in ("start", "answer", "end"):
@@ -132,7 +132,7 @@ fi
 # a piece's amount is its exact charge (sixtieths of a micro-unit) rounded
 # half-up to the micro-unit; a rated CDR's pieces add up to its amount here
 check "pieces: amount = exact / 60 micro-units, and price * seconds / 60 for timed pieces" "" \
-    "$(/usr/bin/python3 - "$T/ratings.csv" <<'PY'
+    "$(/usr/bin/python3 - "$T/ratings.csv" 2>&1 <<'PY'
 import csv, sys
 from decimal import Decimal
 for r in csv.DictReader(open(sys.argv[1], newline="")):
@@ -175,7 +175,7 @@ tally-report cdrs >"$T/cdrs.txt"
 # the same ratings and pieces in the three forms, field by field for CSV
 # against JSON
 check "ratings: text, CSV and JSON carry the same rows" "" \
-    "$(/usr/bin/python3 - "$T/ratings.csv" "$T/all.json" "$T/all.txt" <<'PY'
+    "$(/usr/bin/python3 - "$T/ratings.csv" "$T/all.json" "$T/all.txt" 2>&1 <<'PY'
 import csv, json, re, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 js = json.load(open(sys.argv[2]))["ratings"]
@@ -202,7 +202,7 @@ if sum(1 for l in txt if l.startswith("    piece ")) != sum(len(o["pieces"]) for
 PY
 )"
 check "cdrs: text, CSV and JSON carry the same rows" "" \
-    "$(/usr/bin/python3 - "$T/cdrs.csv" "$T/cdrs.json" "$T/cdrs.txt" <<'PY'
+    "$(/usr/bin/python3 - "$T/cdrs.csv" "$T/cdrs.json" "$T/cdrs.txt" 2>&1 <<'PY'
 import csv, json, re, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 js = [{k: ("" if v is None else str(v)) for k, v in o.items()}
@@ -228,3 +228,22 @@ contains "names the account" "$T/err" '"NOBODY"'
 run 2 "ratings --period that is no month" tally-report ratings --period 2026-13
 run 2 "cdrs takes no --reseller" tally-report cdrs --reseller vn
 check "the same store, the same bytes" "$(cksum <"$T/all.txt")" "$(tally-report ratings | cksum)"
+
+# What switches write, hostile to a report's own syntax: a record key with
+# quotes that would close the text form's field, one with a byte that is
+# not UTF-8, one with the literal text of such an escape.  Each form keeps
+# them apart: three distinct keys in JSON, and no forged field in text.
+fresh_db
+{ ast_cdr ACME-VN 0912345678 '2026-11-21 08:00:00' 60 'x"" account ""FORGED'
+  ast_cdr ACME-VN 0912345678 '2026-11-21 08:01:00' 60 "$(printf 'k\377bad')"
+  ast_cdr ACME-VN 0912345678 '2026-11-21 08:02:00' 60 'k\xffbad'; } >"$T/hostile.csv"
+tally-ingest --source h --format asterisk "$T/hostile.csv" >/dev/null 2>&1
+check "hostile keys: three CDRs stored" 3 "$(q 'SELECT count(DISTINCT record_key) FROM cdr')"
+check "... three distinct channels in the JSON keys (bytes and their escape's text apart)" 3 \
+	"$(tally-report cdrs --format json | jq '[.cdrs[].record_key | split("|")[0]] | unique | length' 2>&1)"
+check "... the raw byte shown as \\xff, the literal backslash as \\x5c" \
+	'SIP/1-k\xffbad SIP/1-k\x5cxffbad' \
+	"$(tally-report cdrs --format json | jq -r '.cdrs[1:][].record_key' | cut -d'|' -f1 | xargs -0 printf '%s' | tr '\n' ' ' | sed 's/ $//')"
+check "... in text, a quote inside a value is \\x22, no forged field" \
+	'key "SIP/1-x\x22 account \x22FORGED|' \
+	"$(tally-report cdrs | head -1 | grep -o 'key "[^"]*' | cut -d'|' -f1)|"

@@ -111,3 +111,18 @@ check "... nor stored" "" "$(tally-report rejects --format csv | grep big.csv)"
 run 0 "the same file without the limit is stored" \
 	tally-ingest --source big --format asterisk "$T/big.csv"
 check "... and its two rejects are printed" "2" "$(grep -c 'big.csv:[12]: line:' "$T/err")"
+
+# A draft whose number would not fit (a prefix over 40 characters, here put
+# in the store by hand: tally-tariff validate refuses such a package) is
+# refused at issue, nothing issued.  The guard read the prefix as a number
+# (0 for any prefix not starting with a digit) and never fired.
+fresh_db
+tally-tariff load tariffs/vn-hotline >/dev/null
+tally-ingest --source hcm-ast --format asterisk --tz Asia/Ho_Chi_Minh \
+	--numbering tariffs/numbering/vn.csv samples/asterisk >/dev/null 2>&1
+tally-rate >/dev/null 2>&1
+tally-invoice close --period 2026-11 --account ACME-VN >/dev/null 2>&1
+sqlite3 "$TALLY_DB" "UPDATE invoice SET prefix = 'INV-' || printf('%.41c', 'X') WHERE status = 'draft'"
+run 1 "a draft whose number cannot fit is not issued" tally-invoice issue --period 2026-11 --account ACME-VN
+contains "... saying why" "$T/err" "is not its prefix and six or more digits in fewer than 64 characters"
+check "... nothing issued" "0" "$(sqlite3 "$TALLY_DB" "SELECT count(*) FROM invoice WHERE status = 'issued'")"

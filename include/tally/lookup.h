@@ -21,6 +21,10 @@ int lookup_batch(struct store *s, int64_t batch, struct terr *e);
 /* An account of any loaded tariff version, current or older (so the
  * invoices and usage of an account a newer version dropped stay found). */
 int lookup_account(struct store *s, const char *account, struct terr *e);
+/* An account of lookup_account(), or a payer some rating names (the
+ * unrated calls of an account no tariff knows): what the audit reports
+ * can find. */
+int lookup_payer(struct store *s, const char *payer, struct terr *e);
 /* A reseller with a loaded tariff version. */
 int lookup_reseller(struct store *s, const char *reseller, struct terr *e);
 

@@ -147,6 +147,8 @@ int store_periods_after(struct store *s, const char *payer, const char *period,
 int store_test_used_before(struct store *s, const char *payer, const char *period,
     int64_t *out, struct terr *e);
 /* Add a group's already rated CDRs to the work list (those not there). */
+/* Does some rating name `payer` (an unknown account's calls too)?  1, 0, -1. */
+int store_payer_rated(struct store *s, const char *payer, struct terr *e);
 int store_work_add_group(struct store *s, const char *payer, const char *period,
     struct terr *e);
 /* Drop the pieces of every CDR on the work list, before rating puts new

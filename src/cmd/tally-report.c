@@ -219,8 +219,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* a name that is not in the store is an error, not an empty report */
-	if (lookup_batch(s, batch, &e) != 0 || lookup_account(s, account, &e) != 0 ||
-	    lookup_reseller(s, reseller, &e) != 0) {
+	if (lookup_batch(s, batch, &e) != 0 || lookup_reseller(s, reseller, &e) != 0 ||
+	    (strcmp(name, "cdrs") == 0 || strcmp(name, "ratings") == 0 ?
+	    lookup_payer(s, account, &e) : lookup_account(s, account, &e)) != 0) {
 		fprintf(stderr, "%s: %s\n", progname, e.msg);
 		store_close(s);
 		return 1;

@@ -37,6 +37,21 @@ lookup_account(struct store *s, const char *account, struct terr *e)
 	return -1;
 }
 
+int
+lookup_payer(struct store *s, const char *payer, struct terr *e)
+{
+	char owner[256];
+	int rc;
+
+	if (payer == NULL || (rc = store_account_owner(s, payer, owner, sizeof owner, e)) > 0 ||
+	    (rc == 0 && (rc = store_payer_rated(s, payer, e)) > 0))
+		return 0;
+	if (rc == 0)
+		terr_set(e, "\"%s\" is no account of a loaded tariff and pays for no rated"
+		    " call", payer);
+	return -1;
+}
+
 static int
 any_version(const struct version_row *v, void *arg)
 {

@@ -101,6 +101,20 @@ store_work_add(struct store *s, int64_t cdr, const char *payer, const char *peri
 }
 
 int
+store_payer_rated(struct store *s, const char *payer, struct terr *e)
+{
+	struct db_stmt q;
+	int64_t found;
+
+	if (db_prep(&q, s, "SELECT 1 FROM rating WHERE payer = ?1 LIMIT 1", e) != 0)
+		return -1;
+	db_bind_text(&q, 1, payer);
+	if (db_first_int64(&q, &found, "find payer") != 0)
+		return -1;
+	return found > 0;
+}
+
+int
 store_work_add_group(struct store *s, const char *payer, const char *period,
     struct terr *e)
 {

@@ -236,14 +236,24 @@ check "the same store, the same bytes" "$(cksum <"$T/all.txt")" "$(tally-report 
 fresh_db
 { ast_cdr ACME-VN 0912345678 '2026-11-21 08:00:00' 60 'x"" account ""FORGED'
   ast_cdr ACME-VN 0912345678 '2026-11-21 08:01:00' 60 "$(printf 'k\377bad')"
-  ast_cdr ACME-VN 0912345678 '2026-11-21 08:02:00' 60 'k\xffbad'; } >"$T/hostile.csv"
+  ast_cdr ACME-VN 0912345678 '2026-11-21 08:02:00' 60 'k\xffbad'
+  ast_cdr ZZ-UNKNOWN 0912345678 '2026-11-21 08:03:00' 60 zz; } >"$T/hostile.csv"
 tally-ingest --source h --format asterisk "$T/hostile.csv" >/dev/null 2>&1
-check "hostile keys: three CDRs stored" 3 "$(q 'SELECT count(DISTINCT record_key) FROM cdr')"
-check "... three distinct channels in the JSON keys (bytes and their escape's text apart)" 3 \
+check "hostile keys: three CDRs stored (and one of an unknown account)" 4 "$(q 'SELECT count(DISTINCT record_key) FROM cdr')"
+check "... four distinct channels in the JSON keys (bytes and their escape's text apart)" 4 \
 	"$(tally-report cdrs --format json | jq '[.cdrs[].record_key | split("|")[0]] | unique | length' 2>&1)"
 check "... the raw byte shown as \\xff, the literal backslash as \\x5c" \
 	'SIP/1-k\xffbad SIP/1-k\x5cxffbad' \
-	"$(tally-report cdrs --format json | jq -r '.cdrs[1:][].record_key' | cut -d'|' -f1 | xargs -0 printf '%s' | tr '\n' ' ' | sed 's/ $//')"
+	"$(tally-report cdrs --format json | jq -r '.cdrs[1:3][].record_key' | cut -d'|' -f1 | xargs -0 printf '%s' | tr '\n' ' ' | sed 's/ $//')"
 check "... in text, a quote inside a value is \\x22, no forged field" \
 	'key "SIP/1-x\x22 account \x22FORGED|' \
 	"$(tally-report cdrs | head -1 | grep -o 'key "[^"]*' | cut -d'|' -f1)|"
+
+# An account no tariff knows is the payer of its unrated calls: the audit
+# reports find them by it (usage does not know it).
+tally-rate >/dev/null 2>&1
+run 0 "ratings --account of an account no tariff knows" tally-report ratings --account ZZ-UNKNOWN --format csv
+check "... lists its unrated call" "unrated|unknown account \"ZZ-UNKNOWN\"" \
+	"$(python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print("|".join([r[0]["status"], r[0]["reason"]]) if len(r) == 1 else len(r))' "$T/out" 2>&1)"
+run 1 "... a name that is neither an account nor a payer" tally-report ratings --account NOBODY
+contains "... is an error naming it" "$T/err" '"NOBODY" is no account of a loaded tariff and pays for no rated call'

@@ -227,13 +227,18 @@ reply_closing(struct MHD_Connection *c, unsigned status, const char *msg)
 }
 
 /*
- * A request refused with nothing stored (400, 413, 415): answered, and
- * logged with the source and the reason, so that the CDRs a switch keeps
- * in its own error folder are seen on tally's side too.  Reasons quote
- * the input: control bytes are logged as '?'.
+ * A request refused with nothing stored (400, 413, 415): answered "REASON:
+ * nothing stored", and logged with the source and the reason, so that the
+ * CDRs a switch keeps in its own error folder are seen on tally's side
+ * too.  Reasons quote the input: control bytes are logged as '?'.
  */
 static enum MHD_Result
-refuse(struct MHD_Connection *c, int source, unsigned status, const char *fmt, ...)
+refuse(struct MHD_Connection *c, const struct feed_source *src, unsigned status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result
+refuse(struct MHD_Connection *c, const struct feed_source *src, unsigned status,
+    const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -242,13 +247,13 @@ refuse(struct MHD_Connection *c, int source, unsigned status, const char *fmt, .
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&g.mu);
-	g.refused[source]++;
+	g.refused[src - g.src.v]++;
 	pthread_mutex_unlock(&g.mu);
 	for (char *p = buf; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = *p == '\n' && p[1] == '\0' ? '\0' : '?';
-	logf_("%s: refused (%u): %s", g.src.v[source].name, status, buf);
-	return reply(c, status, "%s\n", buf);
+			*p = '?';
+	logf_("%s: refused (%u): %s: nothing stored", src->name, status, buf);
+	return reply(c, status, "%s: nothing stored\n", buf);
 }
 
 static enum MHD_Result
@@ -355,24 +360,24 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 	enum MHD_Result r;
 
 	if (q->too_big)
-		return refuse(c, q->source, MHD_HTTP_CONTENT_TOO_LARGE, "body over %zu bytes: nothing stored\n",
+		return refuse(c, src, MHD_HTTP_CONTENT_TOO_LARGE, "body over %zu bytes",
 		    g.max_body);
 	if (strcmp(url, "/cdr/json") == 0) {
 		char *line;
 		size_t l;
 
 		if (!content_type_is(c, json_types))
-			return refuse(c, q->source, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected application/json"
-			    " or a form: nothing stored\n");
+			return refuse(c, src, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "expected application/json or a form");
 		if (strcmp(src->format, "freeswitch") != 0)
-			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "source %s sends %s, not FreeSWITCH"
-			    " JSON: nothing stored\n", src->name, src->format);
+			return refuse(c, src, MHD_HTTP_BAD_REQUEST, "source %s sends %s, not"
+			    " FreeSWITCH JSON", src->name, src->format);
 		if ((line = feed_fs_json_line(q->body ? q->body : "", q->len, &e)) == NULL)
-			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, src, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
 		l = strlen(line);
 		if (check_records(src, &line, &l, 1, &e) != 0) {
 			free(line);
-			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, src, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
 		}
 		rc = store_records(q->source, &line, &l, 1, &e);
 		free(line);
@@ -381,21 +386,20 @@ finish(struct MHD_Connection *c, const char *url, struct req *q)
 		const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
 
 		if (!content_type_is(c, csv_types))
-			return refuse(c, q->source, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected text/csv:"
-			    " nothing stored\n");
+			return refuse(c, src, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected text/csv");
 		if (fmt == NULL || strcmp(fmt, src->format) != 0)
-			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "source %s sends format=%s:"
-			    " nothing stored\n", src->name, src->format);
+			return refuse(c, src, MHD_HTTP_BAD_REQUEST, "source %s sends format=%s",
+			    src->name, src->format);
 		if (feed_csv_records(q->body ? q->body : "", q->len, &rec, &rlen, &n, &e) != 0) {
 			free(rec);
 			free(rlen);
-			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, src, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
 		}
 		/* checked before any is appended: a request is stored whole or not */
 		if (check_records(src, rec, rlen, n, &e) != 0) {
 			free(rec);
 			free(rlen);
-			return refuse(c, q->source, MHD_HTTP_BAD_REQUEST, "%s: nothing stored\n", e.msg);
+			return refuse(c, src, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
 		}
 		rc = store_records(q->source, rec, rlen, n, &e);
 		free(rec);

@@ -223,7 +223,7 @@ ingest_dir(struct run *run, const char *dir)
 static int
 lock_spool(const char *dir, int tty)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), errno_keep;
 
 	if (fd < 0)
 		return -1;
@@ -238,7 +238,9 @@ lock_spool(const char *dir, int tty)
 	}
 	return fd;
 fail:
+	errno_keep = errno;	/* for the caller's message */
 	close(fd);
+	errno = errno_keep;
 	return -1;
 }
 
